@@ -1,0 +1,27 @@
+/** Judge-queue activities: I/O-bound calls to an OpenAI-compatible judge endpoint. */
+import OpenAI from 'openai';
+import { ApplicationFailure } from '@temporalio/common';
+
+export interface JudgeHealthInput {
+  readonly baseUrl: string;
+  /** Name of the env var with the API key (the key itself never enters workflow input). */
+  readonly apiKeyEnv?: string;
+  readonly timeoutMs?: number;
+}
+
+export function createJudgeActivities() {
+  return {
+    /** List the endpoint's models: proves the judge is reachable from the judge worker. */
+    async judgeHealth(input: JudgeHealthInput): Promise<{ models: string[] }> {
+      const client = new OpenAI({ baseURL: input.baseUrl, apiKey: (input.apiKeyEnv && process.env[input.apiKeyEnv]) || 'none', timeout: input.timeoutMs ?? 10_000, maxRetries: 0 });
+      try {
+        const page = await client.models.list();
+        return { models: page.data.map((m) => m.id) };
+      } catch (err) {
+        throw ApplicationFailure.retryable(`judge endpoint ${input.baseUrl} did not answer: ${(err as Error).message}`, 'JudgeUnavailable');
+      }
+    },
+  };
+}
+
+export type JudgeActivities = ReturnType<typeof createJudgeActivities>;

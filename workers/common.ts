@@ -1,0 +1,71 @@
+/**
+ * Shared worker plumbing: runtime logging, the workflow bundle cache, and the options
+ * every longrl worker takes. Each worker process shuts down gracefully on SIGINT/SIGTERM
+ * (the SDK's Runtime drains in-flight tasks, then `worker.run()` resolves).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { projectRoot, stateDir } from '../infra/temporal/acquire';
+import type { ServerTarget } from '../infra/temporal/connection';
+
+export interface WorkerOptions {
+  readonly target: ServerTarget;
+  /** Artifact store root (default `.longrl/artifacts`). */
+  readonly storeRoot?: string;
+  /** Worker identity shown in the UI (default `<kind>@<host>:<pid>`). */
+  readonly identity?: string;
+  readonly maxConcurrentActivities?: number;
+}
+
+export function defaultStoreRoot(): string {
+  return process.env.LONGRL_STORE ?? path.join(stateDir(), 'artifacts');
+}
+
+let runtimeInstalled = false;
+/** Quiet SDK logging (ERROR) unless LONGRL_LOG_LEVEL says otherwise; once per process. */
+export function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.LONGRL_LOG_LEVEL ?? 'ERROR').toUpperCase() as LogLevel;
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    // Already installed by the host program (tests may install their own).
+  }
+}
+
+function hashTree(dir: string, hash: ReturnType<typeof createHash>): void {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) hashTree(p, hash);
+    else if (e.name.endsWith('.js')) hash.update(e.name).update(fs.readFileSync(p));
+  }
+}
+
+/**
+ * The workflow code bundle, cached under `.longrl/cache` by a hash of the compiled workflow
+ * and recipe code, so restarting an orchestrator does not re-run webpack each time.
+ */
+export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  const dist = path.join(projectRoot(), 'dist');
+  const hash = createHash('sha256');
+  for (const d of ['workflows', 'recipe', 'activities/types.js']) hashTree(path.join(dist, d), hash);
+  hash.update(fs.readFileSync(path.join(path.dirname(require.resolve('@temporalio/workflow')), '..', 'package.json')));
+  const key = hash.digest('hex').slice(0, 16);
+  const file = path.join(stateDir(), 'cache', `workflow-bundle-${key}.json`);
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as WorkflowBundleWithSourceMap;
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(bundle));
+  fs.renameSync(tmp, file);
+  return bundle;
+}
+
+export function identity(kind: string, opts: WorkerOptions): string {
+  return opts.identity ?? `${kind}@${os.hostname()}:${process.pid}`;
+}

@@ -1,0 +1,20 @@
+/** The judge worker (task queue `longrl-judge`): high-concurrency, I/O-bound judge calls. */
+import { Worker } from '@temporalio/worker';
+import { createJudgeActivities } from '../activities/judge';
+import { connectWorker, TASK_QUEUES } from '../infra/temporal/connection';
+import { identity, installRuntime, type WorkerOptions } from './common';
+
+export async function createJudgeWorker(opts: WorkerOptions): Promise<Worker> {
+  installRuntime();
+  const connection = await connectWorker(opts.target);
+  return Worker.create({
+    connection,
+    namespace: opts.target.namespace,
+    taskQueue: TASK_QUEUES.judge,
+    activities: { ...createJudgeActivities() },
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 64,
+    identity: identity('judge', opts),
+  });
+}
+
+if (require.main === module) void import('../cli/main').then((cli) => cli.main(['worker', 'judge', ...process.argv.slice(2)]));
