@@ -73,6 +73,7 @@ export class HostError extends ExecError {
 
 /** Extracts the op type from an ORT message naming a node ('... node with name MatMul_12 ...'). */
 export function opFromOrtMessage(msg: string): string | undefined {
-  const m = /(?:node|Node)(?: with name)? '?([A-Za-z]+)_\d+'?/.exec(msg) ?? /\[ONNXRuntimeError\].*?([A-Z][A-Za-z]+)\(\d+\)/.exec(msg);
+  // longrl names nodes `${op}_${id}`; ORT quotes the node name in most messages.
+  const m = /\b([A-Z][A-Za-z0-9]*)_\d+\b/.exec(msg) ?? /kernel for (?:[\w.]+\.)?([A-Z][A-Za-z0-9]*)\(\d+\)/.exec(msg);
   return m ? m[1] : undefined;
 }

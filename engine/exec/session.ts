@@ -11,6 +11,7 @@
  * session.run blocks the calling thread: on the main thread use the worker host (host.ts).
  */
 import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
 import { DType, TypedArray, dtypeOfTyped } from '../graph/dtype';
 import { Graph, Tensor } from '../graph/graph';
 import { serialize, EmitOptions } from '../graph/onnx';
@@ -30,6 +31,11 @@ export interface SessionOptions {
   readonly threads?: number;
   /** ORT graph optimisation level (default 'all'). */
   readonly optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * ORT graph transformers to skip (e.g. 'QuickGeluFusion'). Graphs with float64 tensors
+   * skip QuickGeluFusion automatically: ORT 1.30 fuses x*sigmoid(x) into a float-only kernel.
+   */
+  readonly disableOptimizers?: readonly string[];
 }
 
 export interface RunOptions {
@@ -99,7 +105,10 @@ export class Session {
    */
   static async create(model: Graph | Uint8Array, opts: SessionOptions & EmitOptions = {}): Promise<Session> {
     const bytes = model instanceof Graph ? serialize(model, opts) : model;
+    const disabled = [...(opts.disableOptimizers ?? [])];
+    if ((model instanceof Graph ? hasFloat64(model) : bytesHaveFloat64(bytes)) && !disabled.includes('QuickGeluFusion')) disabled.push('QuickGeluFusion');
     const sessOpts: ort.InferenceSession.SessionOptions = {
+      ...(disabled.length ? { extra: { optimization: { disable_specified_optimizers: disabled.join(',') } } } : {}),
       graphOptimizationLevel: opts.optimization ?? 'all',
       ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
       executionMode: 'sequential',
@@ -178,6 +187,23 @@ export class Session {
   async dispose(): Promise<void> {
     cache.delete(this.signature);
     await this.ort.release();
+  }
+}
+
+function hasFloat64(g: Graph): boolean {
+  return g.inputs.some((t) => t.dtype === 'float64') || g.nodes.some((n) => n.outputs.some((t) => t.dtype === 'float64'));
+}
+
+function bytesHaveFloat64(bytes: Uint8Array): boolean {
+  try {
+    const m = onnx.ModelProto.decode(bytes);
+    const D = onnx.TensorProto.DataType.DOUBLE;
+    const g = m.graph;
+    if (!g) return false;
+    return (g.input ?? []).some((i) => i.type?.tensorType?.elemType === D) || (g.initializer ?? []).some((t) => t.dataType === D)
+      || (g.output ?? []).some((i) => i.type?.tensorType?.elemType === D);
+  } catch {
+    return false;
   }
 }
 

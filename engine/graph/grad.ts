@@ -145,12 +145,12 @@ export const VJP_RULES: Record<string, VjpRule | typeof NO_GRADIENT> = {
   MatMul: matmulRule,
   ReduceSum: (ctx) => {
     const x = ctx.inputs[0]!;
-    return [o.expand(keepdimsGrad(ctx, ctx.gradOutputs[0]!), x.shape), null];
+    return [o.expandLike(keepdimsGrad(ctx, ctx.gradOutputs[0]!), x), null];
   },
   ReduceMean: (ctx) => {
     const x = ctx.inputs[0]!;
     const g = keepdimsGrad(ctx, ctx.gradOutputs[0]!);
-    return [o.expand(o.div(g, reduceCount(x, ctx.outputs[0])), x.shape), null];
+    return [o.expandLike(o.div(g, reduceCount(x, ctx.outputs[0])), x), null];
   },
   ReduceMax: (ctx) => {
     const x = ctx.inputs[0]!;

@@ -13,7 +13,7 @@ export {
   add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, sign, sigmoid, tanh, reciprocal, relu, sin, cos, floor,
   equal, less, lessEqual, greater, greaterEqual, and, or, not, where, clip, cast, identity, stopGradient,
   matmul, reduceSum, reduceMean, reduceMax, argMax, softmax, logSoftmax, gather, gatherElements, scatterND, scatterElements,
-  reshape, reshapeLike, transpose, transposeLast2, concat, slice, pad, unsqueeze, squeeze, expand, shapeOf, size, full, zerosLike, arange,
+  reshape, reshapeLike, expandLike, transpose, transposeLast2, concat, slice, pad, unsqueeze, squeeze, expand, shapeOf, size, full, zerosLike, arange,
   ints, dimTensor, shapeTensor, END,
 } from './ops';
 export type { TensorLike } from './ops';

@@ -457,6 +457,15 @@ export function expand(x: Tensor, shape: readonly Dim[]): Tensor {
   return one(x.graph, 'Expand', [x, shapeTensor(x.graph, code, [x])], {}, x.dtype, out);
 }
 
+/** Broadcasts x to the (runtime) shape of `like` (x must broadcast to it). */
+export function expandLike(x: Tensor, like: Tensor): Tensor {
+  if (sameShape(x.shape, like.shape)) return x;
+  if (isStatic(like.shape)) return expand(x, like.shape);
+  const out = broadcastShapes([x.shape, like.shape]);
+  if (!out || out.length !== like.rank) throw new ShapeError('Expand', [x.shape, like.shape], 'x does not broadcast to the target shape');
+  return one(x.graph, 'Expand', [x, shapeOf(like)], {}, x.dtype, like.shape);
+}
+
 /** A tensor of `shape` filled with `value` (ConstantOfShape; no data in the model). */
 export function full(g: Graph, shape: readonly Dim[], value: number, dtype: DType, refs: readonly Tensor[] = []): Tensor {
   const st = shapeTensor(g, shape, refs);
