@@ -95,9 +95,10 @@ export function parseYamlConfig(text: string, file: string, source = file): Yaml
 
 /**
  * Line and column (1-based) of `path` in a YAML document: the key's position when it is
- * written there, else (a missing field) that of its deepest written ancestor below the root.
+ * written there; with `exact` false, else (a missing field) that of its deepest written
+ * ancestor below the root.
  */
-function locate(src: YamlSource, segments: readonly (string | number)[]): { line: number; column: number } | undefined {
+function locate(src: YamlSource, segments: readonly (string | number)[], exact: boolean): { line: number; column: number } | undefined {
   let node: unknown = src.doc.contents;
   let at: YamlNode | undefined;
   for (const seg of segments) {
@@ -111,7 +112,10 @@ function locate(src: YamlSource, segments: readonly (string | number)[]): { line
       next = node.items[seg];
       key = (next as YamlNode | undefined) ?? undefined;
     }
-    if (key === undefined) break;
+    if (key === undefined) {
+      if (exact) return undefined;
+      break;
+    }
     at = key;
     node = next;
   }
@@ -321,9 +325,11 @@ function locateIssue(iss: ConfigIssue, sources: readonly YamlSource[], setPaths:
   if (setPaths.some((p) => iss.path === p || iss.path.startsWith(`${p}.`) || iss.path.startsWith(`${p}[`))) return iss;
   const segs = parsePath(iss.path);
   if (!segs) return iss;
-  for (let i = sources.length - 1; i >= 0; i--) {
-    const pos = locate(sources[i], segs);
-    if (pos) return { ...iss, file: sources[i].file, line: pos.line, column: pos.column };
+  for (const exact of [true, false]) {
+    for (let i = sources.length - 1; i >= 0; i--) {
+      const pos = locate(sources[i], segs, exact);
+      if (pos) return { ...iss, file: sources[i].file, line: pos.line, column: pos.column };
+    }
   }
   return iss;
 }

@@ -114,16 +114,16 @@ export const TokenizerSectionSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** Mix of synthetic item kinds (relative weights, recipe issue 5 generator). */
+/** Mix of synthetic question kinds (relative weights; names of `recipe/data/types.ts` QuestionKind). */
 export const SyntheticKindsSchema = z.strictObject({
   /** Single-fact retrieval (docqa verifier). */
-  retrieval: nonNegative().default(1),
+  single: nonNegative().default(1),
   /** 2- and 3-hop questions across facts far apart (docqa). */
-  multiHop: nonNegative().default(1),
+  multihop: nonNegative().default(1),
   /** Numeric reasoning over stated figures (docmath). */
   numeric: nonNegative().default(1),
   /** Multiple choice (choice verifier). */
-  multipleChoice: nonNegative().default(1),
+  choice: nonNegative().default(1),
 });
 
 /** `data`: the synthetic long-context QA generator, or JSONL / Parquet files in veRL's schema. */
@@ -137,6 +137,12 @@ export const DataSectionSchema = z.discriminatedUnion('source', [
     /** SFT triplets with worked answers, inside the first phase's budget (recipe.md 1). */
     sftItems: int(0).default(1200),
     kinds: SyntheticKindsSchema.prefault({}),
+    /** Shortest prompt generated (tokens): the first phase's items and SFT prompts start here. */
+    minPromptTokens: int(1).default(128),
+    /** Hop counts of multi-hop questions, drawn uniformly (generator default [2, 3]). */
+    hops: z.array(int(2)).min(1).optional(),
+    /** Distractor facts per 100 prompt tokens (generator default 2). */
+    distractorsPer100Tokens: nonNegative().optional(),
     /** Generator seed; defaults to `run.seed`. */
     seed: int(0).optional(),
   }),
@@ -440,7 +446,13 @@ export function crossCheck(c: Checked, add: AddIssue): void {
 
   if (c.data.source === 'synthetic') {
     const k = c.data.kinds;
-    if (k.retrieval + k.multiHop + k.numeric + k.multipleChoice <= 0) add(['data', 'kinds'], 'weights must not all be 0');
+    if (k.single + k.multihop + k.numeric + k.choice <= 0) add(['data', 'kinds'], 'weights must not all be 0');
+    if (c.data.minPromptTokens >= phases[0].maxInputTokens) {
+      add(['data', 'minPromptTokens'], `must be < rl.phases[0].maxInputTokens (${phases[0].maxInputTokens}); got ${c.data.minPromptTokens}`);
+    }
+    if (sft.enabled && c.data.minPromptTokens > sft.maxInputTokens) {
+      add(['data', 'minPromptTokens'], `must be <= sft.maxInputTokens (${sft.maxInputTokens}); got ${c.data.minPromptTokens}`);
+    }
   }
 
   const j = c.reward.judge;
@@ -477,10 +489,16 @@ function resolveDependentDefaults(c: Checked) {
 
 /**
  * The whole run config: strict sections, defaults, cross-field checks, dependent defaults.
- * Parse with `validateConfig` (validate.ts) to get a `ConfigError` with readable paths.
+ * Cross-field checks run once every field is valid. Parse with `validateConfig` (validate.ts)
+ * to get a `ConfigError` with readable paths.
  */
 export const RunConfigSchema = RunConfigObject
-  .superRefine((c, ctx) => crossCheck(c, (path, message) => ctx.addIssue({ code: 'custom', path, message })))
+  .check((ctx) => {
+    // Cross-field rules only run on a config whose fields are all valid, so that one wrong
+    // value is reported once, at its own path.
+    if (ctx.issues.length > 0) return;
+    crossCheck(ctx.value, (path, message) => ctx.issues.push({ code: 'custom', path, message, input: ctx.value }));
+  })
   .transform(resolveDependentDefaults);
 
 /** A validated, fully resolved run config (every default filled in). */
