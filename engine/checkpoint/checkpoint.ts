@@ -13,7 +13,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { CorruptArtifactError, readFileVerified, writeFileAtomic } from '../../infra/store/atomic';
-import { ModelConfig, ModelConfigError, ParamMap, numel, paramSpecs, toHfConfigJson, validateConfig } from '../model/config';
+import { ModelConfig, ModelConfigError, OptimizerStateLike, ParamMap, numel, paramSpecs, toHfConfigJson, validateConfig } from '../model/config';
 import { decodeSafetensors, encodeSafetensors } from './safetensors';
 
 export { CorruptArtifactError };
@@ -31,11 +31,7 @@ export interface CheckpointManifest {
 }
 
 /** AdamW state: step count and first/second moments per parameter (same names and sizes). */
-export interface OptimizerState {
-  step: number;
-  m: ParamMap;
-  v: ParamMap;
-}
+export type OptimizerState = OptimizerStateLike;
 
 export interface CheckpointContents {
   config: ModelConfig;

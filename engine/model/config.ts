@@ -208,3 +208,10 @@ export function toHfConfigJson(cfg: ModelConfig): Record<string, unknown> {
     transformers_version: '4.51.0',
   };
 }
+
+/** AdamW state: step count and first/second moments per parameter (same names and sizes). */
+export interface OptimizerStateLike {
+  step: number;
+  m: ParamMap;
+  v: ParamMap;
+}
