@@ -8,6 +8,8 @@
 
 /** Base class of every recipe error, so callers can catch the family. */
 export class RecipeError extends Error {
+  /** The message says what to fix: the CLI prints it as one line, without a stack. */
+  readonly userFacing = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -22,7 +24,8 @@ export class RecipeConfigError extends RecipeError {
 }
 
 /**
- * A data line or row is malformed. `line` is 1-based (a JSONL line, or a Parquet row number),
+ * A data line or row is malformed. `line` is 1-based (a JSONL line, or a Parquet row number
+ * with `unit: 'row'`; 0 for the file as a whole),
  * `field` the offending field (dotted path, e.g. `reward_model.ground_truth`).
  */
 export class DataFormatError extends RecipeError {
@@ -31,9 +34,9 @@ export class DataFormatError extends RecipeError {
     readonly line: number,
     readonly field: string,
     readonly problem: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; unit?: 'line' | 'row' },
   ) {
-    super(`${file}:${line}: field ${field}: ${problem}`, options);
+    super(`${options?.unit === 'row' ? `${file} row ${line}` : `${file}:${line}`}: field ${field}: ${problem}`, options);
   }
 }
 

@@ -19,6 +19,8 @@ export interface PromptInput {
   document: string;
   question: string;
   options?: readonly string[];
+  /** Forces the format line; default 'choice' when there are options. */
+  answer_format?: 'answer' | 'choice';
 }
 
 /** The question followed by its options, one per line as `(A) text`, when there are options. */
@@ -30,7 +32,7 @@ export function questionWithOptions(question: string, options?: readonly string[
 
 /** The user message content of recipe.md section 2 for `item`. */
 export function buildPrompt(item: PromptInput): string {
-  const isChoice = !!item.options && item.options.length > 0;
+  const isChoice = item.answer_format ? item.answer_format === 'choice' : !!item.options && item.options.length > 0;
   return (
     'Please read the following text and answer the question below.\n\n' +
     `<text>\n${item.document}\n</text>\n\n` +

@@ -334,7 +334,7 @@ function generateItem(r: Resolved, index: number): SyntheticItem {
       `item ${id}: target ${target} tokens is below the minimum of ${fixed + factTokens} for a ${kind} question (prompt ${fixed} + facts ${factTokens}); raise synthetic.length.min`,
     );
   }
-  let dSentences: Sentence[] = distractors.map((f) => ({ text: factText(f), tokens: count(factText(f)), role: 'distractor' }));
+  const dSentences: Sentence[] = distractors.map((f) => ({ text: factText(f), tokens: count(factText(f)), role: 'distractor' }));
   // Distractors take at most half of what the facts leave, so the document stays mostly filler.
   let dTokens = dSentences.reduce((s, x) => s + x.tokens, 0);
   while (dSentences.length > 0 && dTokens > (docBudget - factTokens) / 2) {

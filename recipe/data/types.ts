@@ -17,6 +17,8 @@ export interface RecipeItem {
   aliases?: string[];
   /** Multiple-choice options, rendered as (A), (B), ... after the question. */
   options?: string[];
+  /** 'choice' when the question is multiple choice but its options are part of `question` (loaded data). */
+  answer_format?: 'answer' | 'choice';
   /** Worked answer for warm-up SFT, in the recipe's format ("... Therefore , the answer is X ."). */
   sft_response?: string;
   meta?: Record<string, unknown>;
