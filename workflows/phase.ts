@@ -1,0 +1,219 @@
+/**
+ * Stage 2, one curriculum phase of RL (recipe.md sections 1-5). One step, as data flows
+ * (architecture.md):
+ *   batch  = pickBatch(pool, retroBuffer, seed(run, phase, step))          here, pure
+ *   gen    = rollout(model, batch, G)            compute queue
+ *   scores = scoreRollout(gen)                   judge queue
+ *   kept   = dynamic sampling (loop back to rollout until enough groups)   here, pure
+ *   upd    = policyUpdate(model, gen, scores, kept)    compute queue
+ *   retro  = recordRollouts(retro, scores)                                 here, pure
+ *   every `checkpointEvery` steps and at the end: checkpoint
+ * The workflow continues as new every `continueAsNewEvery` steps (or when suggested),
+ * carrying only small state. ModelStateLost rewinds to the last checkpoint (with the batch
+ * cursor and buffer kept beside it); a step that keeps failing blocks the phase until an
+ * operator retries or skips it.
+ */
+import { ApplicationFailure, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import type { ArtifactRef, GroupScore, ModelExpectation, RolloutResult, ScoreResult } from '../activities/types';
+import type { PhaseConfig, RunConfig } from '../config/schema';
+import { addGenerationBatch, filteredFraction, initialDynamicSamplingState, type DynamicSamplingDecision } from '../recipe/algorithms/dynamic-sampling';
+import { pickBatch } from '../recipe/curriculum/batch';
+import { recordRollouts, type RetroState, type RetrospectiveConfig } from '../recipe/curriculum/retrospective';
+import { stepSeed } from '../recipe/rng';
+import { ChildControl, parentId } from './child-control';
+import type { ControlState, StepMetrics } from './contracts';
+import { failureMessage, failureType, isModelStateLost } from './failures';
+import { activitiesFor, type RunActivities } from './proxies';
+
+/** The small state a phase keeps beside each checkpoint, to rewind to it. */
+export interface PhaseDurablePoint {
+  readonly step: number;
+  readonly globalStep: number;
+  readonly cursor: number;
+  readonly retro: RetroState;
+  readonly model: ModelExpectation;
+}
+
+export interface RlPhaseInput {
+  readonly runId: string;
+  readonly phaseIndex: number;
+  readonly phase: PhaseConfig;
+  readonly config: RunConfig;
+  readonly configRef: ArtifactRef;
+  readonly items: ArtifactRef;
+  readonly pool: readonly string[];
+  readonly control: ControlState;
+  readonly consumedDecision: number;
+  readonly heartbeatTimeout?: string;
+  /** Where this (continued) execution starts; at phase start: step 0 and the run's state. */
+  readonly at: PhaseDurablePoint;
+  /** Last durable point (checkpoint) of the phase. */
+  readonly durable: PhaseDurablePoint;
+  readonly firstGlobalStep: number;
+  readonly rewinds: number;
+}
+
+export interface RlPhaseResult {
+  readonly model: ModelExpectation;
+  readonly retro: RetroState;
+  readonly steps: number;
+  readonly firstGlobalStep: number;
+  readonly lastGlobalStep: number;
+  readonly status: 'completed' | 'skipped' | 'aborted';
+  readonly consumedDecision: number;
+  readonly rewinds: number;
+  readonly retroAdded: number;
+}
+
+export function retroConfig(config: RunConfig): RetrospectiveConfig {
+  const r = config.retrospective;
+  return { enabled: r.enabled, fraction: r.fraction, threshold: r.accuracyThreshold, eps: r.eps, cap: r.maxItems };
+}
+
+interface StepOutcome {
+  readonly version: number;
+  readonly metrics: StepMetrics;
+  readonly groups: readonly GroupScore[];
+  readonly cursor: number;
+}
+
+/** One RL step: batch, rollouts and scores until dynamic sampling has enough groups, update. */
+async function runStep(input: RlPhaseInput, acts: RunActivities, model: ModelExpectation, p: PhaseDurablePoint, lr: number): Promise<StepOutcome> {
+  const { config, runId, phaseIndex } = input;
+  const name = input.phase.name ?? `phase-${phaseIndex + 1}`;
+  const batch = pickBatch({
+    runSeed: config.run.seed,
+    phase: phaseIndex,
+    step: p.step,
+    pool: input.pool,
+    batchSize: config.rl.trainBatchSize,
+    cursor: p.cursor,
+    retro: p.retro,
+    retrospective: retroConfig(config),
+  });
+  const ds = config.rl.dynamicSampling;
+  let state = initialDynamicSamplingState<GroupScore & { id: string; metric: readonly number[]; gen: number; index: number }>();
+  const gens: Array<{ rollout: RolloutResult; scores: ScoreResult }> = [];
+  const allGroups: GroupScore[] = [];
+  let cursor = batch.cursor;
+  let decision: DynamicSamplingDecision<GroupScore & { id: string; metric: readonly number[]; gen: number; index: number }> | undefined;
+  for (let gen = 0; ; gen++) {
+    // Generation batch 0 is the picked batch (with its retrospective share); later ones
+    // continue the phase's pool stream from the cursor.
+    const picked = gen === 0 ? batch : pickBatch({ runSeed: config.run.seed, phase: phaseIndex, step: p.step, pool: input.pool, batchSize: config.rl.trainBatchSize, cursor, retro: p.retro, retrospective: { enabled: false } });
+    cursor = picked.cursor;
+    const key = `runs/${runId}/rollouts/${name}/step-${String(p.step).padStart(5, '0')}/gen-${gen}`;
+    const rollout = await acts.train.rollout({
+      expect: model,
+      items: input.items,
+      itemIds: picked.ids,
+      retroIds: picked.fromBuffer,
+      groupSize: config.rl.groupSize,
+      temperature: config.sampling.temperature,
+      topP: config.sampling.topP,
+      topK: config.sampling.topK,
+      maxResponseTokens: config.sampling.maxResponseTokens,
+      maxInputTokens: input.phase.maxInputTokens,
+      seed: stepSeed(config.run.seed, phaseIndex, p.step, `rollout-${gen}`),
+      key: `${key}/rollout.json`,
+      config: input.configRef,
+    });
+    const scores = await acts.judge.scoreRollout({ rollout: rollout.ref, key: `${key}/scores.json`, config: input.configRef, shaping: config.rl.overlong.enabled });
+    gens.push({ rollout, scores });
+    allGroups.push(...scores.groups);
+    decision = addGenerationBatch(
+      state,
+      scores.groups.map((g, index) => ({ ...g, id: `${gen}:${index}`, metric: g.accuracies, gen, index })),
+      { enabled: ds.enabled, trainBatchSize: config.rl.trainBatchSize, maxNumGenBatches: ds.maxNumGenBatches, trainOnPartial: ds.onExhausted === 'train-on-available' },
+    );
+    state = decision.state;
+    if (decision.action === 'train') break;
+  }
+  const kept = decision.action === 'train' ? decision.groups : [];
+  const upd = await acts.train.policyUpdate({
+    expect: model,
+    runId,
+    phase: name,
+    step: p.step,
+    globalStep: p.globalStep,
+    batches: gens.map((g, gen) => ({ rollout: g.rollout.ref, scores: g.scores.ref, keep: kept.filter((k) => k.gen === gen).map((k) => k.index) })),
+    learningRate: lr,
+    genBatches: gens.length,
+    filteredFraction: filteredFraction(state),
+    retroIds: batch.fromBuffer,
+    config: input.configRef,
+  });
+  return { version: upd.version, metrics: upd.metrics, groups: allGroups, cursor };
+}
+
+export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
+  const { config, runId, phaseIndex } = input;
+  const name = input.phase.name ?? `phase-${phaseIndex + 1}`;
+  const acts = activitiesFor(config, input.heartbeatTimeout);
+  const ctl = new ChildControl(input.control, parentId(), input.consumedDecision);
+  let at = input.at;
+  let durable = input.durable;
+  let rewinds = input.rewinds;
+  let retroAdded = 0;
+  let stepsThisRun = 0;
+  const steps = () => ctl.phaseSteps(name, input.phase.steps);
+  const base = () => ({ phase: name, steps: steps() });
+  const result = (status: RlPhaseResult['status'], p: PhaseDurablePoint): RlPhaseResult => ({
+    model: p.model,
+    retro: p.retro,
+    steps: p.step,
+    firstGlobalStep: input.firstGlobalStep,
+    lastGlobalStep: p.globalStep,
+    status,
+    consumedDecision: ctl.consumed,
+    rewinds,
+    retroAdded,
+  });
+
+  while (at.step < steps()) {
+    const gate = await ctl.gate({ ...base(), step: at.step });
+    if (gate === 'abort') return result('aborted', at);
+    if (gate === 'skip') return result('skipped', durable);
+    try {
+      const out = await runStep(input, acts, at.model, at, ctl.learningRate ?? config.rl.lr);
+      const before = at.retro.entries.length;
+      const retro = recordRollouts(at.retro, { phase: phaseIndex, step: at.step, results: out.groups.map((g) => ({ id: g.itemId, accuracies: g.accuracies })) }, retroConfig(config));
+      retroAdded += Math.max(0, retro.entries.length - before);
+      at = { step: at.step + 1, globalStep: at.globalStep + 1, cursor: out.cursor, retro, model: { ...at.model, version: out.version } };
+      if (at.step % config.rl.checkpointEvery === 0 || at.step >= steps()) {
+        const ckpt = await acts.book.saveCheckpoint({
+          expect: at.model,
+          label: `${name}-${at.step}`,
+          state: { phase: name, step: at.step, globalStep: at.globalStep, cursor: at.cursor, retroItems: at.retro.entries.length },
+          keepLast: config.checkpoint.keepLast,
+        });
+        at = { ...at, model: { ...at.model, checkpoint: ckpt } };
+        durable = at;
+      }
+      await ctl.report({ ...base(), step: at.step, status: 'running', metrics: out.metrics });
+      stepsThisRun++;
+    } catch (err) {
+      if (isModelStateLost(err)) {
+        rewinds++;
+        at = durable;
+        continue;
+      }
+      const type = failureType(err);
+      const decision = await ctl.block(
+        { ...base(), step: at.step },
+        { phase: name, step: at.step, error: `${type ? `${type}: ` : ''}${failureMessage(err)}`, since: new Date().toISOString() },
+      );
+      if (decision === 'abort') return result('aborted', durable);
+      if (decision === 'skip') return result('skipped', durable);
+      at = durable; // retry the phase from its last checkpoint
+      continue;
+    }
+    if (at.step < steps() && (stepsThisRun >= config.rl.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) {
+      await continueAsNew<typeof RlPhase>({ ...input, control: ctl.state, consumedDecision: ctl.consumed, at, durable, rewinds });
+    }
+  }
+  if (!at.model.checkpoint || at.model.checkpoint.version !== at.model.version) {
+    throw ApplicationFailure.nonRetryable(`phase ${name} of ${runId} ended without a checkpoint of version ${at.model.version}`, 'InternalError');
+  }
+  return result('completed', at);
+}
