@@ -70,6 +70,7 @@ async function execute(id: number, name: string, args: unknown): Promise<void> {
       if (ac.signal.aborted) throw new CancelledError(name);
     },
     transfer: (...b) => { transfer.push(...b); },
+    progress: (value) => { port!.postMessage({ type: 'progress', id, value } satisfies FromWorker); },
   };
   let msg: FromWorker;
   try {

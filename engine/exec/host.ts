@@ -28,6 +28,8 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** Buffers of `args` to move to the worker instead of copying (they detach here). */
   readonly transfer?: readonly ArrayBuffer[];
+  /** Receives the values the handler reports with `ctx.progress(...)`. */
+  readonly onProgress?: (value: unknown) => void;
 }
 
 /** A graph compiled inside the host's worker. */
@@ -57,6 +59,7 @@ interface Pending {
   resolve(v: unknown): void;
   reject(e: unknown): void;
   name: string;
+  onProgress?: (value: unknown) => void;
   cleanup(): void;
 }
 
@@ -92,9 +95,13 @@ export class EngineHost {
   }
 
   private onMessage(m: FromWorker): void {
-    if (m.type !== 'result') return;
+    if (m.type === 'ready') return;
     const p = this.pending.get(m.id);
     if (!p) return;
+    if (m.type === 'progress') {
+      p.onProgress?.(m.value);
+      return;
+    }
     this.pending.delete(m.id);
     p.cleanup();
     if (m.ok) p.resolve(m.value);
@@ -123,6 +130,7 @@ export class EngineHost {
         resolve: resolve as (v: unknown) => void,
         reject,
         name,
+        onProgress: opts.onProgress,
         cleanup: () => opts.signal?.removeEventListener('abort', onAbort),
       });
       try {

@@ -15,6 +15,8 @@ export interface HandlerContext {
    * buffers the handler will not use again (they are detached in the worker).
    */
   transfer(...buffers: ArrayBuffer[]): void;
+  /** Sends a progress value to the caller's `onProgress` (e.g. for activity heartbeats). */
+  progress(value: unknown): void;
 }
 
 /** A named operation callable from the main thread: `host.call(name, args)`. */
@@ -43,6 +45,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'ready' }
+  | { readonly type: 'progress'; readonly id: number; readonly value: unknown }
   | { readonly type: 'result'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly type: 'result'; readonly id: number; readonly ok: false; readonly error: WireError };
 

@@ -36,6 +36,8 @@ export interface SessionOptions {
    * skip QuickGeluFusion automatically: ORT 1.30 fuses x*sigmoid(x) into a float-only kernel.
    */
   readonly disableOptimizers?: readonly string[];
+  /** ORT log severity (0 verbose .. 4 fatal; default 4: failures surface as typed errors instead). */
+  readonly logLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
 export interface RunOptions {
@@ -83,6 +85,7 @@ function fromOrt(name: string, v: ort.OnnxValue): HostTensor {
 }
 
 const cache = new Map<string, Promise<ort.InferenceSession>>();
+const refs = new Map<string, number>();
 
 function specsOfGraph(g: Graph, opts: EmitOptions): { inputs: IoSpec[]; outputs: IoSpec[] } {
   const outs = opts.outputs ? g.outputs.filter((o) => opts.outputs!.includes(o.name)) : g.outputs;
@@ -92,6 +95,8 @@ function specsOfGraph(g: Graph, opts: EmitOptions): { inputs: IoSpec[]; outputs:
 
 /** A compiled graph. Create with `Session.create`. */
 export class Session {
+  private disposed = false;
+
   private constructor(
     readonly signature: string,
     private readonly ort: ort.InferenceSession,
@@ -112,7 +117,7 @@ export class Session {
       graphOptimizationLevel: opts.optimization ?? 'all',
       ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
       executionMode: 'sequential',
-      logSeverityLevel: 3,
+      logSeverityLevel: opts.logLevel ?? 4,
     };
     const signature = sha256(Buffer.concat([Buffer.from(bytes), Buffer.from(JSON.stringify(sessOpts))]));
     let p = cache.get(signature);
@@ -125,6 +130,7 @@ export class Session {
       cache.set(signature, p);
     }
     const s = await p;
+    refs.set(signature, (refs.get(signature) ?? 0) + 1);
     const specs = model instanceof Graph ? specsOfGraph(model, opts) : specsOfOrt(s);
     return new Session(signature, s, specs.inputs, specs.outputs);
   }
@@ -183,8 +189,16 @@ export class Session {
     return out;
   }
 
-  /** Releases the ORT session and drops it from the cache. */
+  /** Drops this handle; the ORT session is released when the last handle of its signature is disposed. */
   async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const n = (refs.get(this.signature) ?? 1) - 1;
+    if (n > 0) {
+      refs.set(this.signature, n);
+      return;
+    }
+    refs.delete(this.signature);
     cache.delete(this.signature);
     await this.ort.release();
   }
