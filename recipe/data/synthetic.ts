@@ -360,9 +360,11 @@ function generateItem(r: Resolved, index: number): SyntheticItem {
   const slots = new Map<number, Sentence>();
   const h = order.length;
   order.forEach((f, i) => {
+    // The middle half of region i: consecutive supporting facts are >= half a region apart.
     const lo = Math.floor((total * i) / h);
     const hi = Math.max(lo, Math.floor((total * (i + 1)) / h) - 1);
-    slots.set(rng.intBetween(lo, hi), f);
+    const quarter = Math.floor((hi - lo + 1) / 4);
+    slots.set(rng.intBetween(lo + quarter, hi - quarter), f);
   });
   const sentences: Sentence[] = [];
   for (let i = 0, j = 0; i < total; i++) sentences.push(slots.get(i) ?? others[j++]);
