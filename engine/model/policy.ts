@@ -150,6 +150,11 @@ export interface PolicyModelOptions {
   optimizer?: OptimizerStateLike;
   /** ORT intra-op threads (default: the number of cores). */
   threads?: number;
+  /**
+   * ORT threads for single-token decode steps (default 1: a decode step is hundreds of tiny
+   * ops, where thread-pool synchronisation costs more than it saves).
+   */
+  decodeThreads?: number;
   version?: number;
 }
 
@@ -165,9 +170,11 @@ export class PolicyModel {
   private grads: ParamMap | null = null;
   private paramFeeds: Feeds = {};
   readonly threads: number;
+  readonly decodeThreads: number;
 
-  private constructor(readonly config: ModelConfig, public params: ParamMap, public optimizer: OptimizerStateLike, public version: number, threads: number) {
+  private constructor(readonly config: ModelConfig, public params: ParamMap, public optimizer: OptimizerStateLike, public version: number, threads: number, decodeThreads: number) {
     this.threads = threads;
+    this.decodeThreads = decodeThreads;
     this.refreshFeeds();
   }
 
@@ -176,7 +183,8 @@ export class PolicyModel {
     const params = opts.params ?? initParams(config, opts.seed ?? 0);
     const zeros = (): ParamMap => new Map(paramSpecs(config).map((p) => [p.name, new Float32Array(numel(p.shape))]));
     const opt = opts.optimizer ?? { step: 0, m: zeros(), v: zeros() };
-    return new PolicyModel(config, params, opt, opts.version ?? 0, opts.threads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+    const threads = opts.threads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+    return new PolicyModel(config, params, opt, opts.version ?? 0, threads, Math.min(threads, opts.decodeThreads ?? 1));
   }
 
   private refreshFeeds(): void {
@@ -188,10 +196,11 @@ export class PolicyModel {
     }
   }
 
-  private session(key: string, build: () => import('../graph').Graph): Promise<Session> {
+  private session(key: string, build: () => import('../graph').Graph, threads = this.threads): Promise<Session> {
+    key = `${key}@${threads}`;
     let s = this.sessions.get(key);
     if (!s) {
-      s = Session.create(build(), { threads: this.threads });
+      s = Session.create(build(), { threads });
       s.catch(() => this.sessions.delete(key));
       this.sessions.set(key, s);
     }
@@ -202,7 +211,7 @@ export class PolicyModel {
   async warmup(kinds: Array<'score' | 'step' | 'sft' | 'pg' | 'adamw'> = ['score', 'step', 'sft', 'pg', 'adamw']): Promise<void> {
     for (const k of kinds) {
       if (k === 'score') await this.scoreSession();
-      else if (k === 'step') await this.stepSession();
+      else if (k === 'step') { await this.stepSession(); await this.stepSession(this.decodeThreads); }
       else if (k === 'adamw') await this.adamSession();
       else await this.trainSession({ objective: k });
     }
@@ -212,8 +221,8 @@ export class PolicyModel {
     return this.session('score', () => buildScoreGraph(this.config));
   }
 
-  private stepSession(): Promise<Session> {
-    return this.session('step', () => buildStepGraph(this.config));
+  private stepSession(threads = this.threads): Promise<Session> {
+    return this.session('step', () => buildStepGraph(this.config), threads);
   }
 
   private adamSession(): Promise<Session> {
@@ -562,6 +571,7 @@ export class PolicyModel {
     samples.forEach((sm, i) => { if (!pick(preLogits, sm.promptIndex, i)) active.push(i); });
     onToken?.(1, active.length);
     let rows = samples.map((_, i) => i); // cache row of each sample currently in `keys`
+    const decode = await this.stepSession(this.decodeThreads);
     while (active.length) {
       signal?.throwIfAborted();
       // Compact the cache to the active samples when some finished.
@@ -594,7 +604,7 @@ export class PolicyModel {
         feeds[`past.${l}.key`] = hostTensor('float32', [B, K, S, D], keys[l]);
         feeds[`past.${l}.value`] = hostTensor('float32', [B, K, S, D], values[l]);
       }
-      const out = await s.run(feeds);
+      const out = await decode.run(feeds);
       steps++;
       S++;
       keys = keys.map((_, l) => out[`present.${l}.key`].data as Float32Array);
