@@ -172,7 +172,10 @@ function fromPlain(raw: Record<string, unknown>, fallbackId: string, plainSource
 /** Checks the gold answer against the verifier it routes to; normalises "... the answer is X" golds to X. */
 function checkGold(item: RecipeItem, verifier: VerifierName, field: string): void {
   try {
-    if (verifier === 'docmath') parseNumericGold(item.answer);
+    if (verifier === 'docmath') {
+      parseNumericGold(item.answer);
+      item.answer = bareGold(item.answer);
+    }
     else if (verifier === 'choice') item.answer = parseChoiceGold(item.answer);
     else {
       item.answer = bareGold(item.answer);
