@@ -28,7 +28,6 @@
  * explicit positions and a key mask, so prompts of different lengths share one batch.
  */
 import { Graph, Tensor, ops as o, grad } from '../graph';
-import type { DType } from '../graph';
 import { ModelConfig, features, paramSpecs } from './config';
 import { PolicyLossOptions, policyLossTerms, klTerm } from './loss';
 
@@ -380,10 +379,3 @@ export function buildAdamWGraph(cfg: ModelConfig, dtype: FloatType = 'float32'):
   }
   return g;
 }
-
-/** Dtype helper for callers feeding scalars. */
-export function floatArray(dtype: FloatType, n: number): Float32Array | Float64Array {
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-}
-
-export type { DType };
