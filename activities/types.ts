@@ -160,6 +160,7 @@ export interface CheckpointInput {
   /** Small workflow state to keep beside the weights (for ModelStateLost rewinds). */
   readonly state: unknown;
   readonly keepLast: number;
+  readonly config: ArtifactRef;
 }
 
 export interface EvalInput {
@@ -182,9 +183,14 @@ export interface ReportInput {
   readonly runId: string;
   readonly config: RunConfig;
   readonly evals: readonly StageEval[];
-  readonly phases: ReadonlyArray<{ name: string; firstGlobalStep: number; lastGlobalStep: number }>;
+  readonly phases: ReadonlyArray<{ name: string; status: 'completed' | 'skipped' | 'aborted'; steps: number }>;
   readonly startedAt: string;
-  readonly optimizerSteps: number;
+  readonly configHash: string;
+  readonly configSource: string;
+  readonly status: 'completed' | 'aborted';
+  readonly notes: readonly string[];
+  /** Optimizer steps of the SFT stage (RL steps are counted from the ledger). */
+  readonly sftOptimizerSteps: number;
 }
 
 export interface ReportResult {

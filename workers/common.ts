@@ -39,6 +39,10 @@ export function installRuntime(): void {
 
 function hashTree(dir: string, hash: ReturnType<typeof createHash>): void {
   if (!fs.existsSync(dir)) return;
+  if (fs.statSync(dir).isFile()) {
+    hash.update(dir).update(fs.readFileSync(dir));
+    return;
+  }
   for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) hashTree(p, hash);
@@ -53,7 +57,8 @@ function hashTree(dir: string, hash: ReturnType<typeof createHash>): void {
 export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   const dist = path.join(projectRoot(), 'dist');
   const hash = createHash('sha256');
-  for (const d of ['workflows', 'recipe', 'activities/types.js']) hashTree(path.join(dist, d), hash);
+  // Everything workflow code may import (workflows, pure recipe and config code, activity types).
+  for (const d of ['workflows', 'recipe', 'config', 'activities/types.js']) hashTree(path.join(dist, d), hash);
   hash.update(fs.readFileSync(path.join(path.dirname(require.resolve('@temporalio/workflow')), '..', 'package.json')));
   const key = hash.digest('hex').slice(0, 16);
   const file = path.join(stateDir(), 'cache', `workflow-bundle-${key}.json`);

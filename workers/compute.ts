@@ -3,7 +3,7 @@
  * evaluation activities. The engine runs in a worker thread so heartbeats stay live.
  */
 import { Worker } from '@temporalio/worker';
-import { createSmokeActivities } from '../activities/smoke';
+import { createComputeActivitySet } from '../activities';
 import { ArtifactStore } from '../infra/store/artifacts';
 import { connectWorker, TASK_QUEUES } from '../infra/temporal/connection';
 import { defaultStoreRoot, identity, installRuntime, type WorkerOptions } from './common';
@@ -16,8 +16,9 @@ export async function createComputeWorker(opts: WorkerOptions): Promise<Worker> 
     connection,
     namespace: opts.target.namespace,
     taskQueue: TASK_QUEUES.compute,
-    activities: { ...createSmokeActivities({ store }) },
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
+    activities: createComputeActivitySet({ store }),
+    // One resident policy per process: engine activities run one at a time.
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 1,
     identity: identity('compute', opts),
   });
 }

@@ -1,8 +1,9 @@
 /** The judge worker (task queue `longrl-judge`): high-concurrency, I/O-bound judge calls. */
 import { Worker } from '@temporalio/worker';
-import { createJudgeActivities } from '../activities/judge';
+import { createJudgeActivitySet } from '../activities';
+import { ArtifactStore } from '../infra/store/artifacts';
 import { connectWorker, TASK_QUEUES } from '../infra/temporal/connection';
-import { identity, installRuntime, type WorkerOptions } from './common';
+import { defaultStoreRoot, identity, installRuntime, type WorkerOptions } from './common';
 
 export async function createJudgeWorker(opts: WorkerOptions): Promise<Worker> {
   installRuntime();
@@ -11,7 +12,7 @@ export async function createJudgeWorker(opts: WorkerOptions): Promise<Worker> {
     connection,
     namespace: opts.target.namespace,
     taskQueue: TASK_QUEUES.judge,
-    activities: { ...createJudgeActivities() },
+    activities: createJudgeActivitySet({ store: new ArtifactStore(opts.storeRoot ?? defaultStoreRoot()) }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 64,
     identity: identity('judge', opts),
   });

@@ -1,7 +1,9 @@
 /** The orchestrator worker: longrl's workflows (task queue `longrl-orchestrator`). */
 import { Worker } from '@temporalio/worker';
+import { createOrchestratorActivitySet } from '../activities';
+import { ArtifactStore } from '../infra/store/artifacts';
 import { connectWorker, TASK_QUEUES } from '../infra/temporal/connection';
-import { identity, installRuntime, workflowBundle, type WorkerOptions } from './common';
+import { defaultStoreRoot, identity, installRuntime, workflowBundle, type WorkerOptions } from './common';
 
 export async function createOrchestratorWorker(opts: WorkerOptions): Promise<Worker> {
   installRuntime();
@@ -11,6 +13,7 @@ export async function createOrchestratorWorker(opts: WorkerOptions): Promise<Wor
     namespace: opts.target.namespace,
     taskQueue: TASK_QUEUES.orchestrator,
     workflowBundle: await workflowBundle(),
+    activities: createOrchestratorActivitySet({ store: new ArtifactStore(opts.storeRoot ?? defaultStoreRoot()) }),
     identity: identity('orchestrator', opts),
   });
 }

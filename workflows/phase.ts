@@ -18,6 +18,7 @@ import type { ArtifactRef, GroupScore, ModelExpectation, RolloutResult, ScoreRes
 import type { PhaseConfig, RunConfig } from '../config/schema';
 import { addGenerationBatch, filteredFraction, initialDynamicSamplingState, type DynamicSamplingDecision } from '../recipe/algorithms/dynamic-sampling';
 import { pickBatch } from '../recipe/curriculum/batch';
+import { DynamicSamplingExhaustedError } from '../recipe/errors';
 import { recordRollouts, type RetroState, type RetrospectiveConfig } from '../recipe/curriculum/retrospective';
 import { stepSeed } from '../recipe/rng';
 import { ChildControl, parentId } from './child-control';
@@ -121,11 +122,18 @@ async function runStep(input: RlPhaseInput, acts: RunActivities, model: ModelExp
     const scores = await acts.judge.scoreRollout({ rollout: rollout.ref, key: `${key}/scores.json`, config: input.configRef, shaping: config.rl.overlong.enabled });
     gens.push({ rollout, scores });
     allGroups.push(...scores.groups);
-    decision = addGenerationBatch(
-      state,
-      scores.groups.map((g, index) => ({ ...g, id: `${gen}:${index}`, metric: g.accuracies, gen, index })),
-      { enabled: ds.enabled, trainBatchSize: config.rl.trainBatchSize, maxNumGenBatches: ds.maxNumGenBatches, trainOnPartial: ds.onExhausted === 'train-on-available' },
-    );
+    const groups = scores.groups.map((g, index) => ({ ...g, id: `${gen}:${index}`, metric: g.accuracies, gen, index }));
+    const trainOnPartial = ds.onExhausted === 'train-on-available';
+    try {
+      decision = addGenerationBatch(state, groups, { enabled: ds.enabled, trainBatchSize: config.rl.trainBatchSize, maxNumGenBatches: ds.maxNumGenBatches, trainOnPartial });
+    } catch (err) {
+      if (!(err instanceof DynamicSamplingExhaustedError)) throw err;
+      // No group had mixed outcomes in maxNumGenBatches batches.
+      if (!trainOnPartial) throw ApplicationFailure.nonRetryable(err.message, 'DynamicSamplingExhausted');
+      // train-on-available with nothing kept: the step records its rollouts and applies no update.
+      state = { ...state, genBatches: state.genBatches + 1, seen: state.seen + groups.length, dropped: state.dropped + groups.length };
+      decision = { action: 'train', groups: [], partial: true, state };
+    }
     state = decision.state;
     if (decision.action === 'train') break;
   }
@@ -186,6 +194,7 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
           label: `${name}-${at.step}`,
           state: { phase: name, step: at.step, globalStep: at.globalStep, cursor: at.cursor, retroItems: at.retro.entries.length },
           keepLast: config.checkpoint.keepLast,
+          config: input.configRef,
         });
         at = { ...at, model: { ...at.model, checkpoint: ckpt } };
         durable = at;

@@ -378,9 +378,13 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       runId,
       config: cfg,
       evals,
-      phases: phaseResults.filter((p) => p.name !== 'sft').map((p) => ({ name: p.name, firstGlobalStep: p.firstGlobalStep, lastGlobalStep: p.lastGlobalStep })),
+      phases: phaseResults.filter((p) => p.name !== 'sft').map((p) => ({ name: p.name, status: p.status as 'completed' | 'skipped' | 'aborted', steps: p.steps })),
       startedAt: startedAt.toISOString(),
-      optimizerSteps: model.version,
+      configHash: resolved.hash,
+      configSource: input.configSource ?? 'ui',
+      status: 'completed',
+      sftOptimizerSteps: phaseResults.find((p) => p.name === 'sft')?.steps ?? 0,
+      notes: actions.map((x) => `${x.at} ${x.kind}${x.detail ? ` (${x.detail})` : ''}: ${x.reason}`),
     });
     reportPath = report.reportPath;
     return finish('completed', phaseResults, model.version);

@@ -74,7 +74,7 @@ export async function SftStage(input: SftStageInput): Promise<SftStageResult> {
       lossFirst ??= r.lossFirst;
       lossLast = r.lossLast;
       model = { ...model, version: r.version };
-      const ckpt: CheckpointRef = await acts.book.saveCheckpoint({ expect: model, label: `sft-${toStep}`, state: { stage: 'sft', step: toStep }, keepLast: config.checkpoint.keepLast });
+      const ckpt: CheckpointRef = await acts.book.saveCheckpoint({ expect: model, label: `sft-${toStep}`, state: { stage: 'sft', step: toStep }, keepLast: config.checkpoint.keepLast, config: input.configRef });
       model = { ...model, checkpoint: ckpt };
       step = toStep;
       durable = { step, model };
