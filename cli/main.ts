@@ -8,6 +8,10 @@ import { Command, CommanderError } from 'commander';
 import { projectRoot } from '../infra/temporal/acquire';
 import { UserError } from '../infra/errors';
 import { registerInfraCommands } from './commands/infra';
+import { registerTrainCommand } from './commands/train';
+import { registerRunsCommands } from './commands/runs';
+import { registerEvalCommand } from './commands/eval';
+import { registerRewardCommand } from './commands/reward';
 
 export function buildProgram(): Command {
   const program = new Command('longrl')
@@ -16,6 +20,10 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerInfraCommands(program);
+  registerTrainCommand(program);
+  registerRunsCommands(program);
+  registerEvalCommand(program);
+  registerRewardCommand(program);
   return program;
 }
 
