@@ -20,6 +20,11 @@ export function formatDuration(seconds: number | null | undefined): string {
 
 const num = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
+/** Has the run ended (completed, failed, aborted)? */
+export function isTerminal(p: Pick<RunProgress, 'status'>): boolean {
+  return p.status === 'completed' || p.status === 'failed' || p.status === 'aborted';
+}
+
 /** `paused`, `blocked: <error> (since ...)`, or the status itself. */
 export function statusText(p: RunProgress): string {
   if (p.status === 'blocked' && p.blocked) return `blocked at ${p.blocked.phase} step ${p.blocked.step}: ${p.blocked.error}`;
@@ -42,7 +47,7 @@ export function positionText(p: RunProgress): string {
 export function formatProgressLine(p: RunProgress, elapsedSeconds: number): string {
   const m = p.lastMetrics;
   const metrics = m ? ` reward ${num(m.rewardMean)} acc ${num(m.accuracy)} len ${num(m.responseLengthMean, 1)}` : '';
-  return `[${formatDuration(elapsedSeconds)}] ${statusText(p)} | ${positionText(p)}${metrics} | eta ${formatDuration(p.etaSeconds)}`;
+  return `[${formatDuration(elapsedSeconds)}] ${statusText(p)} | ${positionText(p)}${metrics}${isTerminal(p) ? '' : ` | eta ${formatDuration(p.etaSeconds)}`}`;
 }
 
 /** The payload of one bar: what the bar's `{info}` token shows. */
@@ -106,7 +111,7 @@ export function formatRunSummary(p: RunProgress): string {
     );
   }
   if (p.learningRate !== null) lines.push(`lr         ${p.learningRate}`);
-  lines.push(`eta        ${formatDuration(p.etaSeconds)}`);
+  if (!isTerminal(p)) lines.push(`eta        ${formatDuration(p.etaSeconds)}`);
   for (const [stage, e] of Object.entries(p.evals)) lines.push(`eval       ${stage}: pass@1 ${num(e.passAt1)} pass@${e.k} ${num(e.passAtK)}`);
   for (const a of p.operatorActions) lines.push(`operator   ${a.at} ${a.kind}${a.detail ? ` (${a.detail})` : ''}: ${a.reason}`);
   if (p.error) lines.push(`error      ${p.error}`);

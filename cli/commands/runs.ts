@@ -96,7 +96,7 @@ export function runRow(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status'
 export function formatRunTable(rows: readonly RunRow[]): string {
   if (rows.length === 0) return '(no runs)';
   const head = ['RUN', 'STATUS', 'TEMPORAL', 'PHASE', 'STEP', 'REWARD', 'STARTED (UTC)', 'CONFIG'];
-  const cells = rows.map((r) => [r.id, r.status, r.temporalStatus, r.phase, r.step === null ? '-' : String(r.step), r.reward === null ? '-' : r.reward.toFixed(3), r.startTime.replace('T', ' ').slice(0, 19), r.config]);
+  const cells = rows.map((r) => [r.id, r.status, r.temporalStatus, r.phase, r.step === null ? '-' : String(r.step), r.reward === null ? '-' : r.reward.toFixed(3), r.startTime.replace('T', ' ').slice(0, 19), r.config.length > 48 ? `${r.config.slice(0, 45)}...` : r.config]);
   const w = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((v, c) => v.padEnd(w[c])).join('  ').trimEnd();
   return [line(head), ...cells.map(line)].join('\n');
@@ -120,15 +120,15 @@ async function withClient<T>(flags: ServerFlags, fn: (c: Client, conn: Connectio
 /** Send an Update and translate a validator rejection into one-line user error. */
 async function sendUpdate(flags: ServerFlags, id: string, name: string, send: (c: Client) => Promise<RunProgress>): Promise<RunProgress> {
   return withClient(flags, async (client) => {
-    await client.workflow.getHandle(id).describe(); // not found -> one clear line
+    const d = await client.workflow.getHandle(id).describe(); // not found -> one clear line
+    if (d.status.name !== 'RUNNING') throw new UserError(`${name} rejected: run ${id} is closed (${d.status.name.toLowerCase()})`);
     try {
       return await client.withDeadline(Date.now() + 60_000, () => send(client));
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new UserError(`${name} rejected: ${failureLine(err.cause ?? err)}`);
-      if (err instanceof WorkflowNotFoundError) throw err;
+      if (err instanceof WorkflowNotFoundError) throw new UserError(`${name} rejected: run ${id} is closed`);
       const msg = (err as Error).message ?? String(err);
       if (/deadline|timed? ?out/i.test(msg)) throw new UserError(`${name}: no orchestrator worker answered within 60 s; is \`longrl dev\` or \`longrl worker orchestrator\` running?`);
-      if (/workflow execution already completed|not found/i.test(msg)) throw new UserError(`${name} rejected: run ${id} is closed`);
       throw err;
     }
   });
