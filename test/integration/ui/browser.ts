@@ -129,11 +129,12 @@ export async function openTab(page: Page, name: string): Promise<void> {
 
 /**
  * Send an Update from the workflow page: More Actions -> Send an Update -> pick the name ->
- * JSON data -> Submit. Resolves once the UI's toast says it succeeded. The Name select has no
- * accessible name of its own in UI 2.54 (its label points at a disabled inner input), so it
- * is found by the UI's own test id.
+ * JSON data -> Submit. Resolves once the UI says it succeeded, or, with `rejected`, once it
+ * shows the rejection text (the run's Update validator message), then closes the dialog.
+ * The Name select has no accessible name of its own in UI 2.54 (its label points at a
+ * disabled inner input), so it is found by the UI's own test id.
  */
-export async function sendUpdate(ui: UiBrowser, name: string, data: unknown, shotName: string): Promise<void> {
+export async function sendUpdate(ui: UiBrowser, name: string, data: unknown, shotName: string, rejected?: RegExp): Promise<void> {
   const { page } = ui;
   await page.getByRole('button', { name: 'More Actions' }).click();
   await page.getByRole('menuitem', { name: 'Send an Update' }).filter({ visible: true }).click();
@@ -144,10 +145,11 @@ export async function sendUpdate(ui: UiBrowser, name: string, data: unknown, sho
   await typeJson(page, dialog.getByRole('textbox', { name: 'Data' }), data);
   await ui.shot(`${shotName}-dialog`);
   await dialog.getByRole('button', { name: 'Submit' }).click();
-  // The toast text is also mirrored into an aria-live region: take the first match.
-  await page.getByText('Update successful').first().waitFor({ state: 'visible' });
+  // Toast texts are also mirrored into an aria-live region: take the first match.
+  await page.getByText(rejected ?? 'Update successful').first().waitFor({ state: 'visible' });
+  await ui.shot(`${shotName}-${rejected ? 'rejected' : 'sent'}`);
+  if (await dialog.isVisible()) await dialog.getByRole('button', { name: 'Cancel' }).last().click(); // the footer's, not the x
   await dialog.waitFor({ state: 'hidden' });
-  await ui.shot(`${shotName}-sent`);
 }
 
 /** Run a Query from the workflow page's Queries tab and return the result text it shows. */

@@ -97,6 +97,7 @@ describe('Temporal Web UI in a real browser: launch, watch and steer a TrainingR
     await ui?.close();
     await connection?.close();
     await stopAll(workers);
+    fs.rmSync(store, { recursive: true, force: true });
   });
 
   it('starts a TrainingRun from the Start Workflow form with a JSON input', async () => {
@@ -223,6 +224,9 @@ describe('Temporal Web UI in a real browser: launch, watch and steer a TrainingR
     await p.goto(workflowUrl(base, workflowId));
     assert.match(await runQueryInUi(p, 'progress'), /"status": "running"/);
     await ui!.shot('query-progress-running', { fullPage: true });
+    // The run's Update validator speaks through the UI: a second resume is rejected, not recorded.
+    await sendUpdate(ui!, 'resume', { reason: 'ui test: resume twice' }, 'update-resume-again', /cannot resume a run that is running/);
+    assert.equal((await progress()).operatorActions.length, 2);
     assert.ok(fs.readdirSync(ARTIFACT_DIR).some((f) => f.endsWith('update-resume-sent.png')));
   });
 });
