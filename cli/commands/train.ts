@@ -216,34 +216,40 @@ async function train(o: TrainFlags): Promise<void> {
 
 type WatchResult = 'interrupted' | { kind: 'completed'; value: TrainingRunResult } | { kind: 'failed'; message: string };
 
-/** Poll the progress Query every second until the run ends or Ctrl-C. */
+/**
+ * Poll the progress Query every second until the run closes or Ctrl-C. Closing is detected
+ * with describe() rather than a long-polling result() call, so an interrupt can close the
+ * connection without an RPC still in flight.
+ */
 async function watch(client: Client, handle: WorkflowHandle, interrupted: () => boolean, setWake: (f: () => void) => void): Promise<WatchResult> {
-  let settled: WatchResult | undefined;
-  const done = handle
-    .result()
-    .then((value: unknown) => (settled = { kind: 'completed', value: value as TrainingRunResult }))
-    .catch((err: unknown) => (settled = { kind: 'failed', message: err instanceof WorkflowFailedError ? failureLine(err.cause ?? err) : failureLine(err) }));
   const display: ProgressDisplay = process.stdout.isTTY ? barDisplay(process.stdout) : plainDisplay(out);
   try {
-    while (!settled && !interrupted()) {
+    while (!interrupted()) {
       const p = await queryProgress(client, handle);
-      if (p && !settled) display.update(p);
+      if (p) display.update(p);
+      let closed = false;
+      try {
+        closed = (await client.withDeadline(Date.now() + 5000, () => handle.describe())).status.name !== 'RUNNING';
+      } catch {
+        // A slow or restarting server: try again next second.
+      }
+      if (closed) {
+        try {
+          return { kind: 'completed', value: (await handle.result()) as TrainingRunResult };
+        } catch (err) {
+          return { kind: 'failed', message: err instanceof WorkflowFailedError ? failureLine(err.cause ?? err) : failureLine(err) };
+        }
+      }
+      if (interrupted()) break;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 1000);
         setWake(() => {
           clearTimeout(t);
           resolve();
         });
-        void done.then(() => {
-          clearTimeout(t);
-          resolve();
-        });
       });
     }
-    if (!settled) return 'interrupted';
-    const last = await queryProgress(client, handle, 2000);
-    if (last) display.update(last);
-    return settled;
+    return 'interrupted';
   } finally {
     display.stop();
   }
