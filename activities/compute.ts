@@ -245,7 +245,7 @@ export function createComputeActivities(deps: { engine: ComputeEngine }) {
         const prev = JSON.parse(done.data.toString('utf8')) as UpdateResult & { expectVersion: number };
         const r = engine.residentState;
         // Applied already (the retry of an attempt that finished but was not reported): reuse.
-        if (prev.expectVersion === input.expect.version && r && r.runId === input.runId && r.version === prev.version) return prev;
+        if (prev.expectVersion === input.expect.version && r && r.runId === input.runId && r.version === prev.version && r.stepIds[r.stepIds.length - 1] === stepId) return prev;
       }
       const { host, resident } = await engine.ensure(input.expect, config);
       if (resident.stepIds.includes(stepId)) {

@@ -11,7 +11,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunConfig } from '../config/schema';
-import { PolicyHost, WordLevelTokenizer, HfTokenizer, type ModelConfig, type TextTokenizer } from '../engine';
+import { PolicyHost, WordLevelTokenizer, HfTokenizer, verifyCheckpoint, type ModelConfig, type TextTokenizer } from '../engine';
 import { sha256 } from '../infra/store/atomic';
 import type { ArtifactRef, ArtifactStore } from '../infra/store/artifacts';
 import type { CheckpointRef, DataManifest, ModelExpectation } from './types';
@@ -128,7 +128,7 @@ export class ComputeEngine {
   async ensure(expect: ModelExpectation, config: RunConfig): Promise<{ host: PolicyHost; resident: Resident }> {
     const host = await this.policyHost(config.workers.computeThreads);
     const r = this.resident;
-    if (r && r.runId === expect.runId && r.version === expect.version) {
+    if (r && r.runId === expect.runId && r.version === expect.version && r.stepIds.length === expect.stepCount) {
       const v = await host.getVersion();
       if (v && v.tag === expect.runId && v.version === expect.version) return { host, resident: r };
     }
@@ -141,16 +141,20 @@ export class ComputeEngine {
       if (sha256(manifestText) !== ck.manifestSha256) {
         throw ApplicationFailure.nonRetryable(`${path.join(dir, 'manifest.json')}: checksum mismatch with the run's record; the checkpoint is corrupt`, 'CorruptArtifactError');
       }
-      if (ck.version < expect.version) {
-        throw modelStateLost(`this worker does not hold ${expect.runId} at version ${expect.version} and the newest checkpoint is version ${ck.version}: rewinding to it`);
+      if (ck.version < expect.version || ck.stepCount < expect.stepCount) {
+        throw modelStateLost(
+          `this worker does not hold ${expect.runId} at version ${expect.version} (${expect.stepCount} RL steps) and the newest checkpoint is version ${ck.version} (${ck.stepCount} RL steps): rewinding to it`,
+        );
       }
       const v = await host.load(dir, { tag: expect.runId });
       if (v.version !== ck.version) throw ApplicationFailure.nonRetryable(`checkpoint ${ck.key} holds version ${v.version}, expected ${ck.version}`, 'CorruptArtifactError');
       const state = JSON.parse(await fsp.readFile(path.join(dir, 'longrl-state.json'), 'utf8').catch(() => '{}')) as { stepIds?: string[] };
-      this.resident = { runId: expect.runId, version: v.version, stepIds: state.stepIds ?? [] };
+      const stepIds = state.stepIds ?? [];
+      if (stepIds.length !== ck.stepCount) throw ApplicationFailure.nonRetryable(`checkpoint ${ck.key} records ${stepIds.length} RL steps, expected ${ck.stepCount}`, 'CorruptArtifactError');
+      this.resident = { runId: expect.runId, version: v.version, stepIds };
       return { host, resident: this.resident };
     }
-    if (expect.version !== 0) {
+    if (expect.version !== 0 || expect.stepCount !== 0) {
       throw modelStateLost(`this worker does not hold ${expect.runId} at version ${expect.version} and the run has no checkpoint yet: rewinding to the initial weights`);
     }
     const manifest = await this.dataManifest(expect.runId);
@@ -168,12 +172,15 @@ export class ComputeEngine {
 
   /** Save the resident weights as a checkpoint folder in the store (idempotent by folder). */
   async checkpoint(expect: ModelExpectation, config: RunConfig, label: string, state: unknown, keepLast: number): Promise<CheckpointRef> {
-    const key = `runs/${expect.runId}/checkpoints/v${String(expect.version).padStart(6, '0')}`;
+    // Named by (version, RL steps): a step with no optimizer update still moves the weights' history.
+    const key = `runs/${expect.runId}/checkpoints/v${String(expect.version).padStart(6, '0')}-s${String(expect.stepCount).padStart(6, '0')}`;
     const dir = this.store.pathOf(key);
     const existing = await fsp.readFile(path.join(dir, 'manifest.json')).catch(() => null);
     if (existing) {
-      const meta = (JSON.parse(existing.toString('utf8')) as { meta?: { version?: number } }).meta;
-      if (meta?.version === expect.version) return { key, version: expect.version, manifestSha256: sha256(existing) };
+      // A retry (or a replay after a rewind) finds the folder: reuse it only if every file verifies.
+      const good = await verifyCheckpoint(dir).then((m) => m.meta.version === expect.version, () => false);
+      if (good) return { key, version: expect.version, stepCount: expect.stepCount, manifestSha256: sha256(existing) };
+      await fsp.rm(dir, { recursive: true, force: true });
     }
     const { host, resident } = await this.ensure(expect, config);
     const manifest = await this.dataManifest(expect.runId);
@@ -183,13 +190,13 @@ export class ComputeEngine {
     await host.save(dir, { tokenizer: { json: tokenizerJson }, meta: { label, runId: expect.runId, steps: resident.stepIds.length } });
     const text = await fsp.readFile(path.join(dir, 'manifest.json'));
     await this.prune(expect.runId, keepLast, key);
-    return { key, version: expect.version, manifestSha256: sha256(text) };
+    return { key, version: expect.version, stepCount: expect.stepCount, manifestSha256: sha256(text) };
   }
 
   /** Keep the newest `keepLast` checkpoints of a run (and `keep`). */
   private async prune(runId: string, keepLast: number, keep: string): Promise<void> {
     const root = this.store.pathOf(`runs/${runId}/checkpoints`);
-    const names = (await fsp.readdir(root).catch(() => [] as string[])).filter((n) => /^v\d+$/.test(n)).sort();
+    const names = (await fsp.readdir(root).catch(() => [] as string[])).filter((n) => /^v\d+-s\d+$/.test(n)).sort();
     for (const n of names.slice(0, Math.max(0, names.length - keepLast))) {
       if (`runs/${runId}/checkpoints/${n}` === keep) continue;
       await fsp.rm(path.join(root, n), { recursive: true, force: true });

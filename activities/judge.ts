@@ -9,18 +9,21 @@ export interface JudgeHealthInput {
   readonly timeoutMs?: number;
 }
 
+/** The endpoint's model list; throws a retryable `JudgeUnavailable` failure when it does not answer. */
+export async function checkJudgeEndpoint(input: JudgeHealthInput): Promise<{ models: string[] }> {
+  const client = new OpenAI({ baseURL: input.baseUrl, apiKey: (input.apiKeyEnv && process.env[input.apiKeyEnv]) || 'EMPTY', timeout: input.timeoutMs ?? 10_000, maxRetries: 1 });
+  try {
+    const page = await client.models.list();
+    return { models: page.data.map((m) => m.id) };
+  } catch (err) {
+    throw ApplicationFailure.retryable(`judge endpoint ${input.baseUrl} did not answer: ${(err as Error).message}`, 'JudgeUnavailable');
+  }
+}
+
 export function createJudgeActivities() {
   return {
     /** List the endpoint's models: proves the judge is reachable from the judge worker. */
-    async judgeHealth(input: JudgeHealthInput): Promise<{ models: string[] }> {
-      const client = new OpenAI({ baseURL: input.baseUrl, apiKey: (input.apiKeyEnv && process.env[input.apiKeyEnv]) || 'none', timeout: input.timeoutMs ?? 10_000, maxRetries: 0 });
-      try {
-        const page = await client.models.list();
-        return { models: page.data.map((m) => m.id) };
-      } catch (err) {
-        throw ApplicationFailure.retryable(`judge endpoint ${input.baseUrl} did not answer: ${(err as Error).message}`, 'JudgeUnavailable');
-      }
-    },
+    judgeHealth: checkJudgeEndpoint,
   };
 }
 

@@ -14,11 +14,22 @@ import { JudgeResponseError, JudgeUnavailableError, RecipeConfigError } from '..
 import { scoreSample } from '../recipe/rewards/hybrid';
 import { LlmJudge, type Judge } from '../recipe/rewards/judge';
 import { VerifierRouter } from '../recipe/rewards/routing';
+import { checkJudgeEndpoint } from './judge';
 import type { RolloutFile, ScoredGroup, ScoresFile } from './rollout-format';
 import type { GroupScore, ScoreInput, ScoreResult } from './types';
 
 /** One judge client per endpoint and model per process, so its verdict cache serves every activity. */
 const judges = new Map<string, LlmJudge>();
+/**
+ * Fail fast when the judge is down, even for a batch whose samples would not reach it: an
+ * outage must block the phase, not let it train on rule-only rewards (architecture.md 5).
+ */
+async function preflight(config: RunConfig): Promise<void> {
+  const j = config.reward.judge;
+  if (!j.enabled || !j.baseUrl) return;
+  // One cheap GET per generation batch, next to the batch's judge calls.
+  await checkJudgeEndpoint({ baseUrl: j.baseUrl, apiKeyEnv: j.apiKeyEnv, timeoutMs: Math.min(j.timeoutMs, 15_000) });
+}
 
 function judgeFor(config: RunConfig): LlmJudge | undefined {
   const j = config.reward.judge;
@@ -52,6 +63,7 @@ export function createRewardActivities(deps: { store: ArtifactStore; loadConfig:
       if (existing) {
         scores = JSON.parse(existing.data.toString('utf8')) as ScoresFile; // idempotent: a retry reuses the first result
       } else {
+        if (!deps.judgeOverride) await preflight(config);
         const judge = deps.judgeOverride ? deps.judgeOverride(config) : judgeFor(config);
         const router = new VerifierRouter({ defaultVerifier: config.reward.defaultVerifier });
         const hybrid = { requireThinkClose: config.reward.requireThinkClose, docqaMatch: config.reward.strictEm ? ('em' as const) : ('sub_em' as const) };

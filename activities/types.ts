@@ -13,6 +13,8 @@ export interface CheckpointRef {
   /** Store key of the checkpoint folder. */
   readonly key: string;
   readonly version: number;
+  /** RL steps applied to these weights (a step whose groups were all filtered applies no optimizer step). */
+  readonly stepCount: number;
   /** sha256 of the checkpoint manifest (which holds the sha256 of every file). */
   readonly manifestSha256: string;
 }
@@ -24,7 +26,10 @@ export interface CheckpointRef {
  */
 export interface ModelExpectation {
   readonly runId: string;
+  /** Optimizer steps applied since initialisation (the engine's own count). */
   readonly version: number;
+  /** RL steps applied (each exactly once, recorded by id in the weights' history). */
+  readonly stepCount: number;
   readonly checkpoint: CheckpointRef | null;
 }
 

@@ -4,6 +4,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import { createComputeActivitySet } from '../activities';
+import { cleanupStaleTempFiles } from '../infra/store/atomic';
 import { ArtifactStore } from '../infra/store/artifacts';
 import { connectWorker, TASK_QUEUES } from '../infra/temporal/connection';
 import { defaultStoreRoot, identity, installRuntime, type WorkerOptions } from './common';
@@ -12,6 +13,8 @@ export async function createComputeWorker(opts: WorkerOptions): Promise<Worker> 
   installRuntime();
   const connection = await connectWorker(opts.target);
   const store = new ArtifactStore(opts.storeRoot ?? defaultStoreRoot());
+  // Temp files of killed writers (atomic writes that never finished) are garbage.
+  await cleanupStaleTempFiles(store.root);
   return Worker.create({
     connection,
     namespace: opts.target.namespace,
@@ -20,6 +23,9 @@ export async function createComputeWorker(opts: WorkerOptions): Promise<Worker> 
     // One resident policy per process: engine activities run one at a time.
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 1,
     identity: identity('compute', opts),
+    // On SIGTERM/SIGINT: let running activities finish for a moment, then cancel them.
+    shutdownGraceTime: '5s',
+    shutdownForceTime: '15s',
   });
 }
 

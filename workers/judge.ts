@@ -15,6 +15,9 @@ export async function createJudgeWorker(opts: WorkerOptions): Promise<Worker> {
     activities: createJudgeActivitySet({ store: new ArtifactStore(opts.storeRoot ?? defaultStoreRoot()) }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 64,
     identity: identity('judge', opts),
+    // On SIGTERM/SIGINT: let running activities finish for a moment, then cancel them.
+    shutdownGraceTime: '5s',
+    shutdownForceTime: '15s',
   });
 }
 

@@ -15,6 +15,9 @@ export async function createOrchestratorWorker(opts: WorkerOptions): Promise<Wor
     workflowBundle: await workflowBundle(),
     activities: createOrchestratorActivitySet({ store: new ArtifactStore(opts.storeRoot ?? defaultStoreRoot()) }),
     identity: identity('orchestrator', opts),
+    // On SIGTERM/SIGINT: let running activities finish for a moment, then cancel them.
+    shutdownGraceTime: '5s',
+    shutdownForceTime: '15s',
   });
 }
 

@@ -48,8 +48,8 @@ export interface RlPhaseInput {
   readonly heartbeatTimeout?: string;
   /** Where this (continued) execution starts; at phase start: step 0 and the run's state. */
   readonly at: PhaseDurablePoint;
-  /** Last durable point (checkpoint) of the phase. */
-  readonly durable: PhaseDurablePoint;
+  /** Durable points (checkpoints) of the phase, oldest first; the last is the newest. */
+  readonly trail: readonly PhaseDurablePoint[];
   readonly firstGlobalStep: number;
   readonly rewinds: number;
 }
@@ -160,7 +160,10 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
   const acts = activitiesFor(config, input.heartbeatTimeout);
   const ctl = new ChildControl(input.control, parentId(), input.consumedDecision);
   let at = input.at;
-  let durable = input.durable;
+  // Checkpoints we can rewind to, newest last; a corrupt one is dropped for the one before it.
+  let trail = [...input.trail];
+  const durable = () => trail[trail.length - 1];
+  const keep = Math.max(1, config.checkpoint.keepLast);
   let rewinds = input.rewinds;
   let retroAdded = 0;
   let stepsThisRun = 0;
@@ -181,13 +184,13 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
   while (at.step < steps()) {
     const gate = await ctl.gate({ ...base(), step: at.step });
     if (gate === 'abort') return result('aborted', at);
-    if (gate === 'skip') return result('skipped', durable);
+    if (gate === 'skip') return result('skipped', durable());
     try {
       const out = await runStep(input, acts, at.model, at, ctl.learningRate ?? config.rl.lr);
       const before = at.retro.entries.length;
       const retro = recordRollouts(at.retro, { phase: phaseIndex, step: at.step, results: out.groups.map((g) => ({ id: g.itemId, accuracies: g.accuracies })) }, retroConfig(config));
       retroAdded += Math.max(0, retro.entries.length - before);
-      at = { step: at.step + 1, globalStep: at.globalStep + 1, cursor: out.cursor, retro, model: { ...at.model, version: out.version } };
+      at = { step: at.step + 1, globalStep: at.globalStep + 1, cursor: out.cursor, retro, model: { ...at.model, version: out.version, stepCount: at.model.stepCount + 1 } };
       if (at.step % config.rl.checkpointEvery === 0 || at.step >= steps()) {
         const ckpt = await acts.book.saveCheckpoint({
           expect: at.model,
@@ -197,28 +200,35 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
           config: input.configRef,
         });
         at = { ...at, model: { ...at.model, checkpoint: ckpt } };
-        durable = at;
+        trail = [...trail, at].slice(-keep);
       }
       await ctl.report({ ...base(), step: at.step, status: 'running', metrics: out.metrics });
       stepsThisRun++;
     } catch (err) {
       if (isModelStateLost(err)) {
         rewinds++;
-        at = durable;
+        at = durable();
         continue;
       }
       const type = failureType(err);
+      if (type === 'CorruptArtifactError' && trail.length > 1) {
+        // The newest checkpoint is corrupt: fall back to the previous good one and replay.
+        rewinds++;
+        trail = trail.slice(0, -1);
+        at = durable();
+        continue;
+      }
       const decision = await ctl.block(
         { ...base(), step: at.step },
         { phase: name, step: at.step, error: `${type ? `${type}: ` : ''}${failureMessage(err)}`, since: new Date().toISOString() },
       );
-      if (decision === 'abort') return result('aborted', durable);
-      if (decision === 'skip') return result('skipped', durable);
-      at = durable; // retry the phase from its last checkpoint
+      if (decision === 'abort') return result('aborted', durable());
+      if (decision === 'skip') return result('skipped', durable());
+      at = durable(); // retry the phase from its last checkpoint
       continue;
     }
     if (at.step < steps() && (stepsThisRun >= config.rl.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) {
-      await continueAsNew<typeof RlPhase>({ ...input, control: ctl.state, consumedDecision: ctl.consumed, at, durable, rewinds });
+      await continueAsNew<typeof RlPhase>({ ...input, control: ctl.state, consumedDecision: ctl.consumed, at, trail, rewinds });
     }
   }
   if (!at.model.checkpoint || at.model.checkpoint.version !== at.model.version) {

@@ -54,7 +54,7 @@ export interface TrainingRunResult {
   readonly evals: readonly StageEval[];
   readonly reportPath: string | null;
   readonly optimizerSteps: number;
-  readonly phases: ReadonlyArray<{ name: string; status: string; steps: number }>;
+  readonly phases: ReadonlyArray<{ name: string; status: string; steps: number; rewinds: number }>;
 }
 
 const MAX_ACTIONS_SHOWN = 20;
@@ -239,7 +239,7 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       await forward();
       return progress();
     },
-    { validator: (r) => { requireReason(r); if (!(stage === 'sft' || stage === 'rl') || terminal()) throw new Error(`skipPhase needs a running or blocked SFT stage or RL phase; the run is ${status} in stage ${stage}`); } },
+    { validator: (r) => { requireReason(r); if (terminal() || !(status === 'blocked' || stage === 'sft' || stage === 'rl')) throw new Error(`skipPhase needs a blocked stage, or a running SFT stage or RL phase; the run is ${status} in stage ${stage}`); } },
   );
   setHandler(
     setLearningRateUpdate,
@@ -273,6 +273,28 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     },
   );
 
+  /**
+   * A run-level stage (data, evaluation, report) that keeps failing blocks the run like a
+   * phase does (architecture.md, invariant 5): the operator retries it, skips it or aborts.
+   */
+  async function blockable<T>(label: string, fn: () => Promise<T>): Promise<{ value: T } | 'skipped' | 'aborted'> {
+    for (;;) {
+      try {
+        return { value: await fn() };
+      } catch (err) {
+        if (isCancellation(err) || failureType(err) === 'InvalidConfig') throw err;
+        const seq = control.decisionSeq;
+        blocked = { phase: label, step: globalStep, error: `${failureType(err) ?? 'Error'}: ${failureMessage(err)}`, since: new Date().toISOString() };
+        setStatus('blocked');
+        await condition(() => control.decisionSeq > seq || control.aborting);
+        blocked = null;
+        if (control.aborting) return 'aborted';
+        if (!terminal()) setStatus(control.paused ? 'paused' : 'running');
+        if (control.decision === 'skip') return 'skipped';
+      }
+    }
+  }
+
   const gate = async () => {
     await condition(() => !control.paused || control.aborting);
     return !control.aborting;
@@ -303,23 +325,31 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
   const a = acts;
   setStatus(control.paused ? 'paused' : 'running');
 
-  const phaseResults: Array<{ name: string; status: string; steps: number; firstGlobalStep: number; lastGlobalStep: number }> = [];
-  let model: ModelExpectation = { runId, version: 0, checkpoint: null };
+  const phaseResults: Array<{ name: string; status: string; steps: number; firstGlobalStep: number; lastGlobalStep: number; rewinds: number }> = [];
+  let model: ModelExpectation = { runId, version: 0, stepCount: 0, checkpoint: null };
   let manifest: DataManifest;
 
-  async function evaluate(stageName: string): Promise<StageEval> {
-    const r = await a.train.evalRollout({ expect: model, heldout: manifest.heldout.ref, stage: stageName, key: `runs/${runId}/eval/${stageName}/rollout.json`, config: resolved.ref });
-    const s = await a.judge.scoreRollout({ rollout: r.ref, key: `runs/${runId}/eval/${stageName}/scores.json`, config: resolved.ref, shaping: false });
-    return summarizeEval(stageName, s.groups, cfg);
+  /** Held-out evaluation; a stage that stays blocked and is skipped records no result. */
+  async function evaluate(stageName: string): Promise<'aborted' | undefined> {
+    const out = await blockable(`eval-${stageName}`, async () => {
+      const r = await a.train.evalRollout({ expect: model, heldout: manifest.heldout.ref, stage: stageName, key: `runs/${runId}/eval/${stageName}/rollout.json`, config: resolved.ref });
+      const s = await a.judge.scoreRollout({ rollout: r.ref, key: `runs/${runId}/eval/${stageName}/scores.json`, config: resolved.ref, shaping: false });
+      return summarizeEval(stageName, s.groups, cfg);
+    });
+    if (out === 'aborted') return 'aborted';
+    if (out !== 'skipped') evals.push(out.value);
+    return undefined;
   }
 
   try {
     // 2. Data (synthetic generator or files), tokenizer, phase pools.
     setStage('data');
-    manifest = await a.book.prepareData({ runId, config: resolved.ref });
+    const prepared = await blockable('data', () => a.book.prepareData({ runId, config: resolved.ref }));
+    if (prepared === 'aborted') return finish('aborted', phaseResults, model.version);
+    if (prepared === 'skipped') throw ApplicationFailure.nonRetryable('the data stage was skipped: a run cannot train without data', 'DataError');
+    manifest = prepared.value;
 
     // 3. Warm-up SFT.
-    let consumed = 0;
     if (cfg.sft.enabled && manifest.sft && (await gate())) {
       setStage('sft', 'sft');
       sftSteps = Math.ceil(manifest.sft.count / cfg.sft.batchSize) * cfg.sft.epochs;
@@ -328,18 +358,17 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       const sft = await executeChild(SftStage, {
         workflowId: currentChild,
         taskQueue: QUEUES.orchestrator,
-        args: [{ runId, config: cfg, configRef: resolved.ref, data: manifest.sft, model, control, consumedDecision: consumed, heartbeatTimeout: input.testHooks?.heartbeatTimeout }],
+        args: [{ runId, config: cfg, configRef: resolved.ref, data: manifest.sft, model, control, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout }],
       });
       currentChild = null;
-      consumed = sft.consumedDecision;
       model = sft.model;
-      phaseResults.push({ name: 'sft', status: sft.status, steps: sft.steps, firstGlobalStep: 0, lastGlobalStep: 0 });
+      phaseResults.push({ name: 'sft', status: sft.status, steps: sft.steps, firstGlobalStep: 0, lastGlobalStep: 0, rewinds: 0 });
       if (sft.status === 'aborted') return finish('aborted', phaseResults, model.version);
     }
 
     if (!(await gate())) return finish('aborted', phaseResults, model.version);
     setStage('eval-sft', 'eval-sft');
-    evals.push(await evaluate('sft'));
+    if ((await evaluate('sft')) === 'aborted') return finish('aborted', phaseResults, model.version);
 
     // 4. Curriculum RL phases, the retrospective buffer carried from phase to phase.
     let retro: RetroState = emptyRetroState();
@@ -356,14 +385,13 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       const res = await executeChild(RlPhase, {
         workflowId: currentChild,
         taskQueue: QUEUES.orchestrator,
-        args: [{ runId, phaseIndex: k, phase, config: cfg, configRef: resolved.ref, items: manifest.rlItems, pool: manifest.phases[k].ids, control, consumedDecision: consumed, heartbeatTimeout: input.testHooks?.heartbeatTimeout, at: point, durable: point, firstGlobalStep: globalStep, rewinds: 0 }],
+        args: [{ runId, phaseIndex: k, phase, config: cfg, configRef: resolved.ref, items: manifest.rlItems, pool: manifest.phases[k].ids, control, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout, at: point, trail: [point], firstGlobalStep: globalStep, rewinds: 0 }],
       });
       currentChild = null;
-      consumed = res.consumedDecision;
       model = res.model;
       retro = res.retro;
       globalStep = res.lastGlobalStep;
-      phaseResults.push({ name, status: res.status, steps: res.steps, firstGlobalStep: res.firstGlobalStep, lastGlobalStep: res.lastGlobalStep });
+      phaseResults.push({ name, status: res.status, steps: res.steps, firstGlobalStep: res.firstGlobalStep, lastGlobalStep: res.lastGlobalStep, rewinds: res.rewinds });
       await a.light.recordEvent({ runId, kind: 'phase.end', phase: name, step: res.lastGlobalStep, detail: { status: res.status, steps: res.steps, rewinds: res.rewinds, retroBuffer: retro.entries.length, retroAddedThisPhase: res.retroAdded, retroIds: retro.entries.slice(0, 50).map((e) => e.id) }, id: `phase-end-${name}` });
       if (res.status === 'aborted') return finish('aborted', phaseResults, model.version);
     }
@@ -372,9 +400,9 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     // 5. Final evaluation and the report.
     if (!(await gate())) return finish('aborted', phaseResults, model.version);
     setStage('eval-final', 'eval-final');
-    evals.push(await evaluate('final'));
+    if ((await evaluate('final')) === 'aborted') return finish('aborted', phaseResults, model.version);
     setStage('report', 'report');
-    const report = await a.light.writeReport({
+    const report = await blockable('report', () => a.light.writeReport({
       runId,
       config: cfg,
       evals,
@@ -385,8 +413,9 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       status: 'completed',
       sftOptimizerSteps: phaseResults.find((p) => p.name === 'sft')?.steps ?? 0,
       notes: actions.map((x) => `${x.at} ${x.kind}${x.detail ? ` (${x.detail})` : ''}: ${x.reason}`),
-    });
-    reportPath = report.reportPath;
+    }));
+    if (report === 'aborted') return finish('aborted', phaseResults, model.version);
+    if (report !== 'skipped') reportPath = report.value.reportPath;
     return finish('completed', phaseResults, model.version);
   } catch (err) {
     if (isCancellation(err)) {

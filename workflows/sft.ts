@@ -9,7 +9,7 @@ import type { ArtifactRef, CheckpointRef, ModelExpectation } from '../activities
 import type { RunConfig } from '../config/schema';
 import { ChildControl, parentId } from './child-control';
 import type { ControlState } from './contracts';
-import { failureMessage, isModelStateLost } from './failures';
+import { failureMessage, failureType, isModelStateLost } from './failures';
 import { activitiesFor } from './proxies';
 
 export interface SftStageInput {
@@ -46,7 +46,9 @@ export async function SftStage(input: SftStageInput): Promise<SftStageResult> {
 
   let model = input.model;
   // Durable points: step -> checkpoint (the stage's start is the seeded init or the input model).
-  let durable: { step: number; model: ModelExpectation } = { step: 0, model };
+  let trail: Array<{ step: number; model: ModelExpectation }> = [{ step: 0, model }];
+  const durable = () => trail[trail.length - 1];
+  const keep = Math.max(1, config.checkpoint.keepLast);
   let step = 0;
   let lossFirst: number | null = null;
   let lossLast: number | null = null;
@@ -57,7 +59,7 @@ export async function SftStage(input: SftStageInput): Promise<SftStageResult> {
     const gate = await ctl.gate({ ...base, step });
     if (gate === 'abort') return done('aborted');
     if (gate === 'skip') {
-      model = durable.model;
+      model = durable().model;
       return done('skipped');
     }
     const toStep = Math.min(totalSteps, step + chunk);
@@ -77,19 +79,21 @@ export async function SftStage(input: SftStageInput): Promise<SftStageResult> {
       const ckpt: CheckpointRef = await acts.book.saveCheckpoint({ expect: model, label: `sft-${toStep}`, state: { stage: 'sft', step: toStep }, keepLast: config.checkpoint.keepLast, config: input.configRef });
       model = { ...model, checkpoint: ckpt };
       step = toStep;
-      durable = { step, model };
+      trail = [...trail, { step, model }].slice(-keep);
       await ctl.report({ ...base, step, status: 'running', sft: { step, steps: totalSteps, loss: r.lossLast } });
     } catch (err) {
-      if (isModelStateLost(err)) {
-        // The worker lost the in-memory policy and the newest checkpoint is older: replay from it.
-        model = durable.model;
-        step = durable.step;
+      if (isModelStateLost(err) || (failureType(err) === 'CorruptArtifactError' && trail.length > 1)) {
+        // The worker lost the in-memory policy and the newest checkpoint is older (or corrupt:
+        // then drop it for the one before): replay from there.
+        if (!isModelStateLost(err)) trail = trail.slice(0, -1);
+        model = durable().model;
+        step = durable().step;
         continue;
       }
       const decision = await ctl.block({ ...base, step }, { phase: 'sft', step, error: failureMessage(err), since: new Date().toISOString() });
       if (decision === 'abort') return done('aborted');
-      model = durable.model;
-      step = durable.step;
+      model = durable().model;
+      step = durable().step;
       if (decision === 'skip') return done('skipped');
     }
   }

@@ -131,3 +131,29 @@ export async function listTempFiles(dir: string): Promise<string[]> {
   }
   return out;
 }
+
+/**
+ * Remove temp files under `dir` whose writer process (pid in the name) is no longer alive on
+ * this host: leftovers of killed workers. Files of live writers are left alone.
+ */
+export async function cleanupStaleTempFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const file of await listTempFiles(dir)) {
+    const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(file);
+    const pid = m ? Number(m[1]) : NaN;
+    if (Number.isFinite(pid) && pid !== process.pid && isAlive(pid)) continue;
+    if (pid === process.pid) continue;
+    await fsp.rm(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,126 @@
+/** Shared pieces of the pipeline integration tests: workers as processes, tiny runs, histories. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { loadConfig } from '../../../config';
+import { connectClient, TASK_QUEUES, type ServerTarget } from '../../../infra/temporal/connection';
+import type { RunProgress } from '../../../workflows/contracts';
+import type { TrainingRunResult } from '../../../workflows/run';
+import { longrl, type Proc } from '../../support/env';
+
+/** A run small enough for a test (seconds), still with SFT, two phases and evaluation. */
+export const TINY_SETS = [
+  'data.sftItems=24',
+  'sft.epochs=1',
+  'data.trainItems=24',
+  'data.heldoutItems=4',
+  'eval.samplesPerItem=2',
+  'rl.phases[0].steps=2',
+  'rl.phases[1].steps=2',
+  'rl.checkpointEvery=2',
+  'sampling.maxResponseTokens=48',
+];
+
+export type WorkerKind = 'orchestrator' | 'compute' | 'judge';
+
+export class Workers {
+  readonly procs = new Map<WorkerKind, Proc>();
+  constructor(readonly target: ServerTarget, readonly store: string, readonly env: NodeJS.ProcessEnv = {}) {}
+
+  async start(kinds: WorkerKind[] = ['orchestrator', 'compute', 'judge']): Promise<void> {
+    for (const k of kinds) this.procs.set(k, longrl(['worker', k, '--address', this.target.address, '--store', this.store], this.env));
+    await Promise.all(kinds.map((k) => this.procs.get(k)!.waitFor(/worker polling/, 120_000)));
+  }
+
+  async kill(kind: WorkerKind): Promise<void> {
+    const p = this.procs.get(kind);
+    if (!p) return;
+    p.child.kill('SIGKILL');
+    await p.exited();
+    this.procs.delete(kind);
+  }
+
+  async stop(): Promise<void> {
+    const procs = [...this.procs.values()];
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+    // Graceful drain first; a worker stuck past it is killed so no test leaves pollers behind.
+    const timer = setTimeout(() => procs.forEach((p) => p.child.kill('SIGKILL')), 20_000);
+    await Promise.all(procs.map((p) => p.exited()));
+    clearTimeout(timer);
+    this.procs.clear();
+  }
+}
+
+export async function withClient<T>(target: ServerTarget, fn: (c: Client) => Promise<T>): Promise<T> {
+  const connection = await connectClient(target);
+  try {
+    return await fn(new Client({ connection, namespace: target.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Ids of runs started by tests, so cleanup can terminate any left running by a failed test. */
+export const startedRuns: string[] = [];
+
+export async function terminateLeftovers(target: ServerTarget): Promise<void> {
+  const ids = startedRuns.splice(0);
+  await withClient(target, (c) => Promise.all(ids.map((id) => c.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined))));
+}
+
+export async function startRun(client: Client, id: string, sets: string[], extra: Record<string, unknown> = {}): Promise<WorkflowHandle> {
+  startedRuns.push(id);
+  const { config } = await loadConfig({ preset: 'quick', sets: [...TINY_SETS, ...sets] });
+  // Run folders go beside the store of the test, not into the repository.
+  return client.workflow.start('TrainingRun', {
+    taskQueue: TASK_QUEUES.orchestrator,
+    workflowId: id,
+    args: [{ config: { ...config, run: { ...config.run, outputDir: extra.outputDir ?? config.run.outputDir } }, configSource: 'test', testHooks: { heartbeatTimeout: '5s' } }],
+  });
+}
+
+export async function progress(handle: WorkflowHandle): Promise<RunProgress> {
+  return handle.query<RunProgress>('progress');
+}
+
+export function result(handle: WorkflowHandle): Promise<TrainingRunResult> {
+  return handle.result() as Promise<TrainingRunResult>;
+}
+
+/** Every payload's byte size in a history (inputs, results, signals, queries' args ...). */
+export function payloadSizes(history: temporal.api.history.v1.IHistory): number[] {
+  const sizes: number[] = [];
+  const visit = (v: unknown) => {
+    if (!v || typeof v !== 'object') return;
+    if (Array.isArray(v)) return v.forEach(visit);
+    const o = v as Record<string, unknown>;
+    if (o.data instanceof Uint8Array && 'metadata' in o) {
+      sizes.push(o.data.byteLength);
+      return;
+    }
+    for (const x of Object.values(o)) visit(x);
+  };
+  visit(history.events);
+  return sizes;
+}
+
+export function saveHistory(dir: string, name: string, history: unknown): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify(history));
+  return file;
+}
+
+/** Assert that `p` rejects with a failure whose message, or a cause's, matches `re` (validator errors arrive as the cause). */
+export async function rejectsWith(p: Promise<unknown>, re: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    const messages: string[] = [];
+    for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) messages.push(e.message);
+    if (messages.some((m) => re.test(m))) return;
+    throw new Error(`expected a rejection matching ${re}, got: ${messages.join(' <- ')}`);
+  }
+  throw new Error(`expected a rejection matching ${re}, but it resolved`);
+}

@@ -1,0 +1,210 @@
+/**
+ * The durable training pipeline against a real Temporal dev server, with the three workers
+ * as separate processes (issue 6): a tiny run completes with every stage and phase in its
+ * history and small payloads, its histories replay deterministically, a SIGKILLed compute
+ * worker loses no step (ModelStateLost rewinds to the last checkpoint), operators pause,
+ * resume and abort through Updates, and a judge that stays down blocks the phase instead of
+ * training on rule-only rewards, until an operator retries it.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { readStepRecords } from '../../../activities/ledger';
+import { verifyCheckpoint } from '../../../engine';
+import { ArtifactStore } from '../../../infra/store/artifacts';
+import { listTempFiles } from '../../../infra/store/atomic';
+import { workflowBundle } from '../../../workers/common';
+import { ROOT, eventually, tempDir, testTarget } from '../../support/env';
+import { Workers, payloadSizes, progress, rejectsWith, result, saveHistory, startRun, terminateLeftovers, withClient } from './helpers';
+
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'histories');
+
+/** Final checkpoint of a run: the newest `v*` folder and its longrl state. */
+function finalCheckpoint(store: string, runId: string): { dir: string; stepIds: string[] } {
+  const root = path.join(store, 'runs', runId, 'checkpoints');
+  const name = fs.readdirSync(root).filter((n) => /^v\d+-s\d+$/.test(n)).sort().pop()!;
+  const state = JSON.parse(fs.readFileSync(path.join(root, name, 'longrl-state.json'), 'utf8')) as { stepIds: string[] };
+  return { dir: path.join(root, name), stepIds: state.stepIds };
+}
+
+function expectedStepIds(runId: string, phases: Record<string, number>): string[] {
+  return Object.entries(phases).flatMap(([name, n]) => Array.from({ length: n }, (_, i) => `${runId}/${name}/${i}`));
+}
+
+describe('training pipeline (real dev server, worker processes)', function () {
+  this.timeout(300_000);
+  const store = tempDir('pipeline-store');
+  const out = tempDir('pipeline-runs');
+  let workers: Workers;
+
+  before(async () => {
+    workers = new Workers(testTarget(), store);
+    await workers.start();
+  });
+  afterEach(async () => {
+    await terminateLeftovers(workers.target);
+  });
+  after(async () => {
+    await workers?.stop();
+  });
+
+  it('runs SFT, two curriculum phases, evaluation and the report; histories are small and replay', async () => {
+    const id = `pipeline-tiny-${Date.now()}`;
+    const r = await withClient(workers.target, async (client) => {
+      const handle = await startRun(client, id, ['rl.continueAsNewEvery=1'], { outputDir: out });
+      const res = await result(handle);
+      // Every stage and phase is in the run's history as a child workflow or activity.
+      const history = await handle.fetchHistory();
+      const children = history.events!.filter((e) => e.childWorkflowExecutionStartedEventAttributes).map((e) => e.childWorkflowExecutionStartedEventAttributes!.workflowExecution!.workflowId);
+      assert.deepEqual(children, [`${id}--sft`, `${id}--short`, `${id}--long`]);
+      const activities = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+      for (const a of ['resolveRunConfig', 'prepareData', 'evalRollout', 'scoreRollout', 'writeReport']) assert.ok(activities.includes(a), `${a} missing from ${activities.join(',')}`);
+
+      // Children: the phase continued as new each step; its last run holds rollouts, scores, updates, checkpoints.
+      const phase = client.workflow.getHandle(`${id}--long`);
+      const phaseHistory = await phase.fetchHistory();
+      const phaseActs = new Set(phaseHistory.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name));
+      for (const a of ['rollout', 'scoreRollout', 'policyUpdate', 'saveCheckpoint']) assert.ok(phaseActs.has(a), `${a} missing in phase history`);
+      const sftHistory = await client.workflow.getHandle(`${id}--sft`).fetchHistory();
+
+      // Payloads stay far below Temporal's limits (architecture.md: aim < 256 KB).
+      const all = [history, phaseHistory, sftHistory].flatMap(payloadSizes);
+      const largest = Math.max(...all);
+      assert.ok(largest < 256 * 1024, `largest payload ${largest} bytes`);
+
+      // Replay: the current workflow code must reproduce these histories exactly.
+      const histories = { run: history, sft: sftHistory, phase: phaseHistory };
+      for (const [name, h] of Object.entries(histories)) saveHistory(ARTIFACTS, name, h);
+      const bundle = await workflowBundle();
+      await Worker.runReplayHistory({ workflowBundle: bundle }, history, id);
+      await Worker.runReplayHistory({ workflowBundle: bundle }, sftHistory, `${id}--sft`);
+      await Worker.runReplayHistory({ workflowBundle: bundle }, phaseHistory, `${id}--long`);
+      return res;
+    });
+    assert.equal(r.status, 'completed');
+    assert.deepEqual(r.phases.map((p) => [p.name, p.status, p.steps]), [['sft', 'completed', 3], ['short', 'completed', 2], ['long', 'completed', 2]]);
+    assert.deepEqual(r.evals.map((e) => e.stage), ['sft', 'final']);
+    for (const e of r.evals) assert.deepEqual(Object.keys(e.perBucket), ['0-256', '256-512']);
+
+    // Report files and summary.
+    assert.ok(r.reportPath && fs.existsSync(r.reportPath));
+    const summary = JSON.parse(fs.readFileSync(path.join(path.dirname(r.reportPath), 'summary.json'), 'utf8')) as Record<string, unknown>;
+    for (const k of ['run_id', 'wall_seconds', 'sft_heldout_accuracy', 'final_heldout_accuracy', 'per_phase', 'optimizer_steps']) assert.ok(k in summary, `summary.json lacks ${k}`);
+    assert.equal(summary.run_id, id);
+
+    // Exactly one ledger entry per RL step; the final checkpoint has every step once, in order.
+    const ledger = await readStepRecords(new ArtifactStore(store), id);
+    assert.deepEqual(ledger.map((s) => s.globalStep), [0, 1, 2, 3]);
+    const ck = finalCheckpoint(store, id);
+    assert.deepEqual(ck.stepIds, expectedStepIds(id, { short: 2, long: 2 }));
+    await verifyCheckpoint(ck.dir);
+  });
+
+  it('loses no step when the compute worker is SIGKILLed mid-phase (ModelStateLost rewinds to the last checkpoint)', async () => {
+    const id = `pipeline-kill-${Date.now()}`;
+    const r = await withClient(workers.target, async (client) => {
+      const handle = await startRun(client, id, ['rl.phases[0].steps=3', 'rl.checkpointEvery=2'], { outputDir: out });
+      // After step 0 of the first phase the weights (version v+1) exist only in the worker's memory.
+      await eventually(async () => {
+        const p = await progress(handle);
+        return p.phase === 'short' && p.step >= 1;
+      }, 180_000, 'first RL step');
+      await workers.kill('compute');
+      await workers.start(['compute']);
+      return result(handle);
+    });
+    assert.equal(r.status, 'completed');
+    const short = r.phases.find((p) => p.name === 'short')!;
+    assert.ok(short.rewinds >= 1, `expected a rewind after the kill, got ${short.rewinds}`);
+    const ck = finalCheckpoint(store, id);
+    assert.deepEqual(ck.stepIds, expectedStepIds(id, { short: 3, long: 2 }), 'every step applied exactly once');
+    const ledger = await readStepRecords(new ArtifactStore(store), id);
+    assert.deepEqual(ledger.map((s) => s.globalStep), [0, 1, 2, 3, 4]);
+    await verifyCheckpoint(ck.dir);
+    // The restarted worker removed what the killed one left half-written.
+    assert.deepEqual((await listTempFiles(store)).filter((f) => f.includes(id)), []);
+  });
+
+  it('pauses, resumes and aborts through Updates, each with a reason', async () => {
+    const id = `pipeline-ops-${Date.now()}`;
+    await withClient(workers.target, async (client) => {
+      const handle = await startRun(client, id, ['rl.phases[0].steps=30'], { outputDir: out });
+      await eventually(async () => (await progress(handle)).phase === 'short', 180_000, 'RL phase');
+      await rejectsWith(handle.executeUpdate('pause', { args: [{ reason: '' }] }), /non-empty "reason" is required/);
+      const paused = await handle.executeUpdate<{ status: string }, [{ reason: string }]>('pause', { args: [{ reason: 'inspect the first steps' }] });
+      assert.equal(paused.status, 'paused');
+      // While paused the step count stops moving (the step in flight may finish).
+      const a = (await progress(handle)).globalStep;
+      await new Promise((res) => setTimeout(res, 4000));
+      const b = await progress(handle);
+      assert.ok(b.globalStep - a <= 1, `advanced ${b.globalStep - a} steps while paused`);
+      await new Promise((res) => setTimeout(res, 3000));
+      assert.equal((await progress(handle)).globalStep, b.globalStep);
+      await rejectsWith(handle.executeUpdate('pause', { args: [{ reason: 'again' }] }), /cannot pause a run that is paused/);
+      const resumed = await handle.executeUpdate<{ status: string }, [{ reason: string }]>('resume', { args: [{ reason: 'looks fine' }] });
+      assert.equal(resumed.status, 'running');
+      await eventually(async () => (await progress(handle)).globalStep > b.globalStep, 120_000, 'progress after resume');
+      await handle.executeUpdate('abort', { args: [{ reason: 'test over' }] });
+      const r = await result(handle);
+      assert.equal(r.status, 'aborted');
+      const p = await progress(handle);
+      assert.deepEqual(p.operatorActions.map((x) => [x.kind, x.reason]), [['pause', 'inspect the first steps'], ['resume', 'looks fine'], ['abort', 'test over']]);
+    });
+  });
+
+  it('blocks the phase while the judge endpoint is down, and continues after retryPhase', async () => {
+    // A local HTTP server speaking the OpenAI chat-completions protocol stands in for a judge
+    // model (none can run here); `up` switches between answering and failing with 503.
+    let up = true;
+    const server = http.createServer((req, res) => {
+      if (!up) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'judge down' } }));
+        return;
+      }
+      if (req.url?.endsWith('/models')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'judge', object: 'model', created: 0, owned_by: 'test' }] }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'judge', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'Not the same. [[NO]]' } }] }),
+      );
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as { port: number }).port;
+    const id = `pipeline-judge-${Date.now()}`;
+    try {
+      await withClient(workers.target, async (client) => {
+        const handle = await startRun(
+          client,
+          id,
+          ['rl.phases[0].steps=3', 'reward.judge.enabled=true', `reward.judge.baseUrl=http://127.0.0.1:${port}/v1`, 'reward.judge.model=judge', 'reward.judge.maxRetries=0', 'workers.timeouts.judgeCall.maxAttempts=2', 'workers.timeouts.judgeCall.initialInterval=200ms'],
+          { outputDir: out },
+        );
+        await eventually(async () => (await progress(handle)).phase === 'short', 180_000, 'RL phase');
+        up = false;
+        const blocked = await eventually(async () => {
+          const p = await progress(handle);
+          return p.status === 'blocked' ? p : undefined;
+        }, 120_000, 'blocked status');
+        assert.equal(blocked.blocked?.phase, 'short');
+        assert.match(blocked.blocked!.error, /JudgeUnavailable: judge endpoint http:\/\/127\.0\.0\.1:\d+\/v1 did not answer/);
+        // No step is trained while blocked.
+        const stepAtBlock = blocked.globalStep;
+        await new Promise((res) => setTimeout(res, 3000));
+        assert.equal((await progress(handle)).globalStep, stepAtBlock);
+        await rejectsWith(handle.executeUpdate('resume', { args: [{ reason: 'x' }] }), /cannot resume a run that is blocked/);
+        up = true;
+        await handle.executeUpdate('retryPhase', { args: [{ reason: 'judge restarted' }] });
+        const r = await result(handle);
+        assert.equal(r.status, 'completed');
+      });
+      const ledger = await readStepRecords(new ArtifactStore(store), id);
+      assert.deepEqual(ledger.map((s) => s.globalStep), [0, 1, 2, 3, 4]);
+      assert.deepEqual(finalCheckpoint(store, id).stepIds, expectedStepIds(id, { short: 3, long: 2 }));
+    } finally {
+      server.close();
+    }
+  });
+});
