@@ -119,7 +119,7 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     sftSteps,
     lastMetrics,
     learningRate: control.learningRate ?? (config ? (stage === 'sft' ? config.sft.lr : config.rl.lr) : null),
-    etaSeconds: stepMsEwma === null ? null : Math.round((stepMsEwma * remainingSteps()) / 1000),
+    etaSeconds: stepMsEwma === null || terminal() ? null : Math.round((stepMsEwma * remainingSteps()) / 1000),
     blocked,
     evals: Object.fromEntries(evals.map((e) => [e.stage, { passAt1: e.passAt1, passAtK: e.passAtK, k: e.k }])),
     operatorActions: actions.slice(-MAX_ACTIONS_SHOWN),

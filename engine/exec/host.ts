@@ -71,6 +71,9 @@ export class EngineHost {
   private exitError: Error | null = null;
 
   private constructor(private readonly worker: Worker) {
+    // An idle engine thread must not keep the process alive (a worker process that drained
+    // its Temporal worker should exit); it is ref'd only while a call is in flight.
+    worker.unref();
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (e) => this.fail(new HostError(`engine worker crashed: ${e.message}`, { cause: e })));
     worker.on('exit', (code) => this.fail(new HostError(`engine worker exited (code ${code})`)));
@@ -103,6 +106,7 @@ export class EngineHost {
       return;
     }
     this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker.unref();
     p.cleanup();
     if (m.ok) p.resolve(m.value);
     else p.reject(fromWire(m.error));
@@ -126,6 +130,7 @@ export class EngineHost {
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
+      this.worker.ref();
       this.pending.set(id, {
         resolve: resolve as (v: unknown) => void,
         reject,
@@ -137,6 +142,7 @@ export class EngineHost {
         this.worker.postMessage({ type: 'call', id, handler: name, args } satisfies ToWorker, [...(opts.transfer ?? [])]);
       } catch (e) {
         this.pending.delete(id);
+        if (this.pending.size === 0) this.worker.unref();
         reject(new HostError(`could not send call '${name}' to the engine worker: ${(e as Error).message}`, { cause: e }));
       }
     });

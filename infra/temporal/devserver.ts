@@ -111,7 +111,9 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
   }
   for (const [k, t] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${k}=${t}`);
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(cli, args, { stdio: ['ignore', out, out] });
+  // Its own process group: a terminal's Ctrl-C reaches longrl, which drains the workers
+  // first and then stops the server, instead of the server dying under them.
+  const child = spawn(cli, args, { stdio: ['ignore', out, out], detached: true });
   fs.closeSync(out);
   let exited = false;
   child.once('exit', () => (exited = true));
