@@ -44,6 +44,7 @@ export class ChildControl {
   async gate(report: Omit<ChildReport, 'status'>): Promise<Gate> {
     if (this.control.paused && !this.control.aborting) {
       await this.report({ ...report, status: 'paused' });
+      await this.flush();
       await condition(() => !this.control.paused || this.control.aborting || this.pendingSkip());
     }
     if (this.control.aborting) return 'abort';
@@ -57,16 +58,31 @@ export class ChildControl {
   /** A step keeps failing: report `blocked` and wait for the operator's retryPhase, skipPhase or abort. */
   async block(report: Omit<ChildReport, 'status' | 'blocked'>, blocked: BlockedInfo): Promise<Decision> {
     await this.report({ ...report, status: 'blocked', blocked });
+    await this.flush();
     await condition(() => this.control.decisionSeq > this.consumedDecision || this.control.aborting);
     if (this.control.aborting) return 'abort';
     this.consumedDecision = this.control.decisionSeq;
     return this.control.decision === 'skip' ? 'skip' : 'retry';
   }
 
-  async report(r: ChildReport): Promise<void> {
-    if (!this.parentId) return;
-    await getExternalWorkflowHandle(this.parentId).signal(childReportSignal, r);
+  /**
+   * Report progress to the run without waiting for the signal's round trip (it overlaps the
+   * next step's activities); reports stay in order, and `flush()` awaits the last one.
+   */
+  report(r: ChildReport): Promise<void> {
+    const parent = this.parentId;
+    if (!parent) return Promise.resolve();
+    // A lost report is harmless (the next one carries the newer state); never fail the child for it.
+    this.sending = this.sending.then(() => getExternalWorkflowHandle(parent).signal(childReportSignal, r)).catch(() => undefined);
+    return Promise.resolve();
   }
+
+  /** Wait for every report sent so far (before returning or continuing as new). */
+  flush(): Promise<void> {
+    return this.sending;
+  }
+
+  private sending: Promise<void> = Promise.resolve();
 }
 
 export function parentId(): string | undefined {

@@ -228,11 +228,13 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
       continue;
     }
     if (at.step < steps() && (stepsThisRun >= config.rl.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) {
+      await ctl.flush();
       await continueAsNew<typeof RlPhase>({ ...input, control: ctl.state, consumedDecision: ctl.consumed, at, trail, rewinds });
     }
   }
   if (!at.model.checkpoint || at.model.checkpoint.version !== at.model.version) {
     throw ApplicationFailure.nonRetryable(`phase ${name} of ${runId} ended without a checkpoint of version ${at.model.version}`, 'InternalError');
   }
+  await ctl.flush();
   return result('completed', at);
 }

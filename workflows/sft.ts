@@ -100,5 +100,6 @@ export async function SftStage(input: SftStageInput): Promise<SftStageResult> {
   if (!model.checkpoint || model.checkpoint.version !== model.version) {
     throw ApplicationFailure.nonRetryable(`SFT of ${workflowInfo().workflowId} ended without a checkpoint of version ${model.version}`, 'InternalError');
   }
+  await ctl.flush();
   return done('completed');
 }
