@@ -19,7 +19,8 @@ export function optionsOf(p: TimeoutPreset, taskQueue: string, heartbeatOverride
     heartbeatTimeout: (heartbeatOverride ?? p.heartbeat) as Duration | undefined,
     scheduleToStartTimeout: p.scheduleToStart as Duration | undefined,
     retry: {
-      maximumAttempts: p.maxAttempts,
+      // 0 means unlimited in the config; Temporal's unlimited is an absent maximum.
+      maximumAttempts: p.maxAttempts === 0 ? undefined : p.maxAttempts,
       initialInterval: p.initialInterval as Duration,
       backoffCoefficient: p.backoffCoefficient,
       maximumInterval: '30s',
