@@ -4,11 +4,13 @@
  * acquisition module. Its address goes to LONGRL_TEST_ADDRESS for tests and child processes.
  */
 import { ensureDevServer, type DevServer } from '../../infra/temporal/devserver';
+import { installRuntime } from '../../workers/common';
 import { freePort, tempDir } from './env';
 
 let server: DevServer | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
+  installRuntime(); // SDK logs at ERROR (LONGRL_LOG_LEVEL), as in the workers: replay tests would print INFO lines
   if (process.env.LONGRL_TEST_ADDRESS) return; // an outer harness provides the server
   const port = await freePort();
   const uiPort = await freePort();
