@@ -10,7 +10,7 @@ import type { RunConfig } from '../config/schema';
 import type { ArtifactStore } from '../infra/store/artifacts';
 import { overlongPenalty } from '../recipe/algorithms/overlong';
 import { populationStd } from '../recipe/algorithms/dynamic-sampling';
-import { JudgeResponseError, JudgeUnavailableError, RecipeConfigError } from '../recipe/errors';
+import { JudgeProtocolError, JudgeResponseError, JudgeUnavailableError, RecipeConfigError } from '../recipe/errors';
 import { scoreSample } from '../recipe/rewards/hybrid';
 import { LlmJudge, type Judge } from '../recipe/rewards/judge';
 import { VerifierRouter } from '../recipe/rewards/routing';
@@ -77,7 +77,7 @@ export function createRewardActivities(deps: { store: ArtifactStore; loadConfig:
               g.samples.map((s) => scoreSample({ question: g.question, response: s.text, answer: g.answer, aliases: g.aliases, data_source: g.dataSource }, hybrid, judge, router)),
             );
           } catch (err) {
-            if (err instanceof JudgeUnavailableError || err instanceof JudgeResponseError) {
+            if (err instanceof JudgeUnavailableError || err instanceof JudgeResponseError || err instanceof JudgeProtocolError) {
               throw ApplicationFailure.retryable(err.message, 'JudgeUnavailable');
             }
             if (err instanceof RecipeConfigError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidConfig');

@@ -57,6 +57,10 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-const USER_FACING_NAMES = new Set(['ConfigError', 'DataError', 'CheckpointError', 'TokenizerError', 'JudgeUnavailableError', 'CorruptArtifactError', 'DiskFullError', 'ArtifactNotFoundError']);
+const USER_FACING_NAMES = new Set([
+  'ConfigError', 'CorruptArtifactError', 'DiskFullError', 'ArtifactNotFoundError',
+  'CheckpointMissingError', 'CheckpointShapeError', 'CheckpointArchitectureError', 'SafetensorsFormatError',
+  'ModelConfigError', 'TokenizerFormatError', 'TokenOutOfVocabError', 'SamplingOptionError',
+]);
 
 if (require.main === module) void main(process.argv.slice(2));

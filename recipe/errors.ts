@@ -99,6 +99,16 @@ export class JudgeUnavailableError extends RecipeError {
   }
 }
 
+/** The endpoint answered, but not with a chat completion (an HTML error page, a proxy, the wrong path). */
+export class JudgeProtocolError extends RecipeError {
+  constructor(readonly baseURL: string, readonly model: string, readonly attempts: number, readonly body: string) {
+    super(
+      `judge ${model} at ${baseURL} did not answer with a chat completion in ${attempts} attempt(s): ${JSON.stringify(body.slice(0, 200))}; ` +
+        'check that the base URL is an OpenAI-compatible endpoint (--judge-base-url, reward.judge.baseUrl)',
+    );
+  }
+}
+
 /** The judge answered, but with neither `[[YES]]` nor `[[NO]]`, on every attempt. */
 export class JudgeResponseError extends RecipeError {
   constructor(readonly model: string, readonly attempts: number, readonly content: string) {

@@ -66,6 +66,9 @@ export interface RlPhaseResult {
   readonly retroAdded: number;
 }
 
+/** Rewinds in a row that do not get past the furthest step before the phase blocks. */
+const MAX_REWINDS_WITHOUT_PROGRESS = 5;
+
 export function retroConfig(config: RunConfig): RetrospectiveConfig {
   const r = config.retrospective;
   return { enabled: r.enabled, fraction: r.fraction, threshold: r.accuracyThreshold, eps: r.eps, cap: r.maxItems };
@@ -167,6 +170,8 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
   let rewinds = input.rewinds;
   let retroAdded = 0;
   let stepsThisRun = 0;
+  let furthest = at.step;
+  let rewindsWithoutProgress = 0;
   const steps = () => ctl.phaseSteps(name, input.phase.steps);
   const base = () => ({ phase: name, steps: steps() });
   const result = (status: RlPhaseResult['status'], p: PhaseDurablePoint): RlPhaseResult => ({
@@ -204,14 +209,22 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
       }
       await ctl.report({ ...base(), step: at.step, status: 'running', metrics: out.metrics });
       stepsThisRun++;
+      if (at.step > furthest) {
+        furthest = at.step;
+        rewindsWithoutProgress = 0;
+      }
     } catch (err) {
-      if (isModelStateLost(err)) {
+      const type = failureType(err);
+      // Rewinds that make no progress (the same step failing again after each) end in `blocked`.
+      const stuck = rewindsWithoutProgress >= MAX_REWINDS_WITHOUT_PROGRESS;
+      if (isModelStateLost(err) && !stuck) {
         rewinds++;
+        rewindsWithoutProgress++;
         at = durable();
         continue;
       }
-      const type = failureType(err);
-      if (type === 'CorruptArtifactError' && trail.length > 1) {
+      if (type === 'CorruptArtifactError' && trail.length > 1 && !stuck) {
+        rewindsWithoutProgress++;
         // The newest checkpoint is corrupt: fall back to the previous good one and replay.
         rewinds++;
         trail = trail.slice(0, -1);
@@ -224,6 +237,7 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
       );
       if (decision === 'abort') return result('aborted', durable());
       if (decision === 'skip') return result('skipped', durable());
+      rewindsWithoutProgress = 0;
       at = durable(); // retry the phase from its last checkpoint
       continue;
     }

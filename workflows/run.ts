@@ -9,6 +9,7 @@
  * child by signal; children report progress back by signal.
  */
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
   executeChild,
@@ -148,11 +149,18 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
   const forward = async () => {
     if (currentChild) await getExternalWorkflowHandle(currentChild).signal(controlSignal, control);
   };
+  /**
+   * Record an operator action: in the run's state (the progress Query) and the history at
+   * once, and in the run ledger best-effort, so that a failing ledger write (a full disk)
+   * can neither refuse an Update whose state change already happened nor strand the child.
+   */
   const record = async (kind: OperatorAction['kind'], reason: string, detail?: string) => {
     const action: OperatorAction = { kind, reason, at: new Date().toISOString(), detail };
     actions.push(action);
     if (acts) {
-      await acts.light.recordEvent({ runId, kind: `operator.${kind}`, phase: phaseName ?? stage, step: globalStep, detail: { reason, ...(detail ? { detail } : {}) }, id: `operator-${actions.length}` });
+      await acts.light
+        .recordEvent({ runId, kind: `operator.${kind}`, phase: phaseName ?? stage, step: globalStep, detail: { reason, ...(detail ? { detail } : {}) }, id: `operator-${actions.length}` })
+        .catch(() => undefined);
     }
   };
   const terminal = () => status === 'completed' || status === 'failed' || status === 'aborted';
@@ -190,8 +198,8 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     async ({ reason }) => {
       control = { ...control, paused: true };
       setStatus('paused');
-      await record('pause', reason);
       await forward();
+      await record('pause', reason);
       return progress();
     },
     { validator: (r) => { requireReason(r); if (status !== 'running' && status !== 'starting') throw new Error(`cannot pause a run that is ${status}`); } },
@@ -201,8 +209,8 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     async ({ reason }) => {
       control = { ...control, paused: false };
       setStatus(blocked ? 'blocked' : 'running');
-      await record('resume', reason);
       await forward();
+      await record('resume', reason);
       return progress();
     },
     { validator: (r) => { requireReason(r); if (status !== 'paused') throw new Error(`cannot resume a run that is ${status}`); } },
@@ -211,8 +219,8 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     abortUpdate,
     async ({ reason }) => {
       control = { ...control, aborting: true };
-      await record('abort', reason);
       await forward();
+      await record('abort', reason);
       return progress();
     },
     { validator: (r) => { requireReason(r); if (terminal()) throw new Error(`the run is already ${status}`); } },
@@ -223,8 +231,8 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       control = { ...control, decisionSeq: control.decisionSeq + 1, decision: 'retry' };
       blocked = null;
       setStatus(control.paused ? 'paused' : 'running');
-      await record('retryPhase', reason, phaseName ?? stage);
       await forward();
+      await record('retryPhase', reason, phaseName ?? stage);
       return progress();
     },
     { validator: (r) => { requireReason(r); if (status !== 'blocked') throw new Error(`retryPhase needs a blocked phase; the run is ${status}`); } },
@@ -235,8 +243,8 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       control = { ...control, decisionSeq: control.decisionSeq + 1, decision: 'skip' };
       blocked = null;
       if (!terminal()) setStatus(control.paused ? 'paused' : 'running');
-      await record('skipPhase', reason, phaseName ?? stage);
       await forward();
+      await record('skipPhase', reason, phaseName ?? stage);
       return progress();
     },
     { validator: (r) => { requireReason(r); if (terminal() || !(status === 'blocked' || stage === 'sft' || stage === 'rl')) throw new Error(`skipPhase needs a blocked stage, or a running SFT stage or RL phase; the run is ${status} in stage ${stage}`); } },
@@ -245,8 +253,8 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     setLearningRateUpdate,
     async ({ reason, lr }) => {
       control = { ...control, learningRate: lr };
-      await record('setLearningRate', reason, `lr=${lr}`);
       await forward();
+      await record('setLearningRate', reason, `lr=${lr}`);
       return progress();
     },
     { validator: (r) => { requireReason(r); if (typeof r.lr !== 'number' || !Number.isFinite(r.lr) || r.lr <= 0 || r.lr > 1) throw new Error(`lr must be a number in (0, 1]; got ${String(r.lr)}`); if (terminal()) throw new Error(`the run is already ${status}`); } },
@@ -255,8 +263,8 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     setPhaseStepsUpdate,
     async ({ reason, phase, steps }) => {
       control = { ...control, phaseSteps: { ...control.phaseSteps, [phase]: steps } };
-      await record('setPhaseSteps', reason, `${phase}=${steps}`);
       await forward();
+      await record('setPhaseSteps', reason, `${phase}=${steps}`);
       return progress();
     },
     {
@@ -300,9 +308,11 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     return !control.aborting;
   };
 
-  const finish = (s: RunStatus, phases: TrainingRunResult['phases'], optimizerSteps: number): TrainingRunResult => {
+  const finish = async (s: RunStatus, phases: TrainingRunResult['phases'], optimizerSteps: number): Promise<TrainingRunResult> => {
     setStage('done');
     setStatus(s);
+    // Let an Update that ended the run (abort) return its answer before the run closes.
+    await condition(allHandlersFinished);
     return { runId, status: s, evals, reportPath, optimizerSteps, phases };
   };
 
@@ -315,7 +325,7 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
   } catch (err) {
     error = failureMessage(err);
     setStatus('failed');
-    throw ApplicationFailure.nonRetryable(`invalid run config: ${error}`, 'InvalidConfig');
+    throw ApplicationFailure.nonRetryable(error.startsWith('invalid run config') ? error : `invalid run config: ${error}`, 'InvalidConfig');
   }
   config = resolved.config;
   const cfg = config;

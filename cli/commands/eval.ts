@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import { encodePrompt } from '../../activities/compute';
 import { loadTokenizer, PolicyHost, type TextTokenizer } from '../../engine';
 import { UserError } from '../../infra/errors';
-import { loadDataset, meanPassAtK, parseVerifierName, scoreSample, VerifierRouter, type RecipeItem } from '../../recipe';
+import { describeLoad, loadDataset, meanPassAtK, parseVerifierName, scoreSample, VerifierRouter, type RecipeItem } from '../../recipe';
 import { intFlag, numberFlag } from './runs';
 
 export interface EvalFlags {
@@ -117,6 +117,7 @@ async function runEval(o: EvalFlags): Promise<void> {
   const loaded = await loadDataset(s.data, { router, onBadLine: o.skipBadLines ? 'skip' : 'error' });
   const items: RecipeItem[] = s.limit ? loaded.items.slice(0, s.limit) : loaded.items;
   if (items.length === 0) throw new UserError(`--data ${o.data}: no usable items${loaded.skipped.length ? ` (${loaded.skipped.length} lines skipped)` : ''}`);
+  if (loaded.skipped.length > 0) process.stderr.write(`eval: ${describeLoad(loaded)}\n`);
 
   let tokenizer: TextTokenizer;
   try {
@@ -130,6 +131,12 @@ async function runEval(o: EvalFlags): Promise<void> {
       await host.load(s.checkpoint);
     } catch (err) {
       throw new UserError(`--checkpoint ${o.checkpoint}: ${(err as Error).message}`);
+    }
+    const vocab = host.getConfig().vocab_size;
+    if (tokenizer.vocabSize > vocab) {
+      throw new UserError(
+        `--checkpoint ${o.checkpoint}: tokenizer.json has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${vocab} (config.json); this tokenizer does not belong to these weights, save the checkpoint with the tokenizer it was trained with`,
+      );
     }
     const ctx = host.getConfig().max_position_embeddings;
     const budget = s.maxInputTokens ?? ctx - s.maxResponseTokens;

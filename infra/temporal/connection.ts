@@ -55,19 +55,24 @@ function apiKey(t: ServerTarget): string | undefined {
   return key;
 }
 
-/** Is something accepting TCP connections at host:port? */
-export function isListening(address: string, timeoutMs = 1000): Promise<boolean> {
+/** Can a TCP connection be opened to host:port? 'open', or why not ('connection refused', 'timed out', an errno code). */
+export function probeTcp(address: string, timeoutMs = 1000): Promise<'open' | string> {
   const { host, port } = parseAddress(address);
   return new Promise((resolve) => {
     const sock = net.connect({ host, port });
-    const done = (v: boolean) => {
+    const done = (v: string) => {
       sock.destroy();
       resolve(v);
     };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
+    sock.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
+    sock.once('connect', () => done('open'));
+    sock.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'connection refused' : e.code ?? e.message));
   });
+}
+
+/** Is something accepting TCP connections at host:port? */
+export async function isListening(address: string, timeoutMs = 1000): Promise<boolean> {
+  return (await probeTcp(address, timeoutMs)) === 'open';
 }
 
 function unreachable(t: ServerTarget, err: unknown): TemporalConnectError {
@@ -81,6 +86,11 @@ function unreachable(t: ServerTarget, err: unknown): TemporalConnectError {
 /** A client connection, verified by a cheap RPC so that a wrong address fails here with one clear line. */
 export async function connectClient(t: ServerTarget, timeoutMs = 10_000): Promise<Connection> {
   parseAddress(t.address);
+  // Plain TCP first: a closed port says so at once instead of after the RPC deadline.
+  if (!t.tlsCertPath && !t.apiKeyEnv) {
+    const tcp = await probeTcp(t.address, Math.min(timeoutMs, 3000));
+    if (tcp !== 'open') throw unreachable(t, new Error(tcp));
+  }
   const opts: ConnectionOptions = { address: t.address, tls: tlsOptions(t), apiKey: apiKey(t), connectTimeout: timeoutMs };
   let conn: Connection | undefined;
   try {
@@ -96,7 +106,10 @@ export async function connectClient(t: ServerTarget, timeoutMs = 10_000): Promis
 /** A worker connection (Rust core), verified likewise. */
 export async function connectWorker(t: ServerTarget): Promise<NativeConnection> {
   parseAddress(t.address);
-  if (!(await isListening(t.address, 3000)) && !t.tlsCertPath && !t.apiKeyEnv) throw unreachable(t, new Error('connection refused'));
+  if (!t.tlsCertPath && !t.apiKeyEnv) {
+    const tcp = await probeTcp(t.address, 3000);
+    if (tcp !== 'open') throw unreachable(t, new Error(tcp));
+  }
   const opts: NativeConnectionOptions = { address: t.address, tls: tlsOptions(t), apiKey: apiKey(t) };
   try {
     return await NativeConnection.connect(opts);

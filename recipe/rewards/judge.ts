@@ -11,7 +11,7 @@
  * is configured (`apiKeyEnv`), never from config itself.
  */
 import OpenAI from 'openai';
-import { JudgeResponseError, JudgeUnavailableError, RecipeConfigError } from '../errors';
+import { JudgeProtocolError, JudgeResponseError, JudgeUnavailableError, RecipeConfigError } from '../errors';
 
 /** System prompt of the judge (the instructions of recipe.md section 3, in longrl's words). */
 export const JUDGE_SYSTEM_PROMPT = [
@@ -170,6 +170,7 @@ export class LlmJudge implements Judge {
     let lastProblem = '';
     let lastCause: unknown;
     let lastContent: string | null = null;
+    let lastBody: string | null = null;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) {
         this.stats.retries++;
@@ -186,21 +187,53 @@ export class LlmJudge implements Judge {
           temperature: 0,
           max_tokens: this.cfg.maxTokens,
         });
-        const content = res.choices?.[0]?.message?.content ?? '';
+        const body: unknown = res;
+        const choices = typeof body === 'object' && body !== null ? (body as { choices?: unknown }).choices : undefined;
+        const message = Array.isArray(choices) ? (choices[0] as { message?: { content?: string | null } } | undefined)?.message : undefined;
+        if (!message) {
+          // Not a chat completion at all (an HTML page, a proxy's answer): say so, not "empty reply".
+          lastBody = typeof body === 'string' ? body : JSON.stringify(body);
+          lastContent = null;
+          continue;
+        }
+        const content = message.content ?? '';
         const verdict = parseJudgeVerdict(content);
         if (verdict !== null) return verdict;
         lastContent = content;
+        lastBody = null;
       } catch (e) {
         lastContent = null;
+        lastBody = null;
         lastCause = e;
         if (e instanceof OpenAI.APIError && e.status !== undefined && !RETRYABLE_STATUS(e.status)) {
           const hint = e.status === 401 || e.status === 403 ? `; check the key in ${this.cfg.apiKeyEnv ?? '(no apiKeyEnv set)'}` : e.status === 404 ? '; check the base URL and model name' : '';
           throw new JudgeUnavailableError(this.cfg.baseURL, this.cfg.model, attempt, `HTTP ${e.status}: ${e.message}${hint}`, { cause: e });
         }
-        lastProblem = e instanceof OpenAI.APIConnectionTimeoutError ? `timed out after ${this.cfg.timeoutMs} ms` : e instanceof Error ? e.message : String(e);
+        lastProblem = e instanceof OpenAI.APIConnectionTimeoutError ? `timed out after ${this.cfg.timeoutMs} ms` : connectionProblem(e) ?? (e instanceof Error ? e.message : String(e));
       }
     }
+    if (lastBody !== null) throw new JudgeProtocolError(this.cfg.baseURL, this.cfg.model, attempts, lastBody);
     if (lastContent !== null) throw new JudgeResponseError(this.cfg.model, attempts, lastContent);
     throw new JudgeUnavailableError(this.cfg.baseURL, this.cfg.model, attempts, lastProblem, { cause: lastCause });
   }
+}
+
+const CONNECTION_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ETIMEDOUT: 'connection timed out',
+};
+
+/** "connection refused (ECONNREFUSED); ..." from the errno code in an openai connection error's cause chain. */
+function connectionProblem(e: unknown): string | undefined {
+  for (let c: unknown = e, i = 0; c && i < 6; c = (c as { cause?: unknown }).cause, i++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECTION_CODES[code]) {
+      return `${CONNECTION_CODES[code]} (${code}); start the judge server or fix the base URL (--judge-base-url, reward.judge.baseUrl)`;
+    }
+  }
+  return undefined;
 }

@@ -80,7 +80,7 @@ describe('bad input: Temporal (unreachable server, UI input, data stage of a run
     const { failure, handle } = await failedRun('ui-not-json', { config: '{not json' });
     // F7 (cosmetic): the workflow prefixes "invalid run config: " to a message that already starts with it.
     assert.equal(failure.message, [
-      'invalid run config: invalid run config (workflow input): 1 problem',
+      'invalid run config (workflow input): 1 problem',
       "  invalid JSON: Expected property name or '}' (line 1, column 2)",
     ].join('\n'));
     await assertFailsFast(failure, handle);
@@ -91,7 +91,7 @@ describe('bad input: Temporal (unreachable server, UI input, data stage of a run
       config: { rl: { phases: [{ name: 'short', maxInputTokens: 256, steps: 2 }], groupSzie: 4 }, sampling: { topP: 1.5 } },
     });
     assert.equal(failure.message, [
-      'invalid run config: invalid run config (workflow input): 2 problems',
+      'invalid run config (workflow input): 2 problems',
       "  rl.groupSzie: unknown key (did you mean 'groupSize'?); valid keys of rl: phases, trainBatchSize, groupSize, miniBatchSize, microBatchSize, ppoEpochs, lr, lrSchedule, weightDecay, gradClip, betas, eps, advantage, loss, dynamicSampling, overlong, continueAsNewEvery, checkpointEvery",
       '  sampling.topP: must be <= 1 (got 1.5)',
     ].join('\n'));
