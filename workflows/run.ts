@@ -12,10 +12,11 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  executeChild,
   getExternalWorkflowHandle,
   isCancellation,
   setHandler,
+  startChild,
+  type ChildWorkflowHandle,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -146,9 +147,25 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
     searchAttributes();
   };
 
+  /** Send the control state to the running child (a child that has just ended may miss it: harmless). */
   const forward = async () => {
-    if (currentChild) await getExternalWorkflowHandle(currentChild).signal(controlSignal, control);
+    if (!currentChild) return;
+    await getExternalWorkflowHandle(currentChild).signal(controlSignal, control).catch(() => undefined);
   };
+
+  /**
+   * Wait for a started child while it is the target of operator control. Control that changed
+   * between building the child's input and its start is sent again once it runs.
+   */
+  async function followChild<R>(child: ChildWorkflowHandle<(...args: any[]) => Promise<R>>, sentWith: ControlState): Promise<R> {
+    currentChild = child.workflowId;
+    try {
+      if (control !== sentWith) await forward();
+      return await child.result();
+    } finally {
+      currentChild = null;
+    }
+  }
   /**
    * Record an operator action: in the run's state (the progress Query) and the history at
    * once, and in the run ledger best-effort, so that a failing ledger write (a full disk)
@@ -364,13 +381,13 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       setStage('sft', 'sft');
       sftSteps = Math.ceil(manifest.sft.count / cfg.sft.batchSize) * cfg.sft.epochs;
       lastStepAt = Date.now();
-      currentChild = `${runId}--sft`;
-      const sft = await executeChild(SftStage, {
-        workflowId: currentChild,
+      const sftControl = control;
+      const sftChild = await startChild(SftStage, {
+        workflowId: `${runId}--sft`,
         taskQueue: QUEUES.orchestrator,
-        args: [{ runId, config: cfg, configRef: resolved.ref, data: manifest.sft, model, control, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout }],
+        args: [{ runId, config: cfg, configRef: resolved.ref, data: manifest.sft, model, control: sftControl, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout }],
       });
-      currentChild = null;
+      const sft = await followChild(sftChild, sftControl);
       model = sft.model;
       phaseResults.push({ name: 'sft', status: sft.status, steps: sft.steps, firstGlobalStep: 0, lastGlobalStep: 0, rewinds: 0 });
       if (sft.status === 'aborted') return finish('aborted', phaseResults, model.version);
@@ -391,13 +408,13 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       setStage('rl', name);
       lastStepAt = Date.now();
       const point = { step: 0, globalStep, cursor: 0, retro, model };
-      currentChild = `${runId}--${name}`;
-      const res = await executeChild(RlPhase, {
-        workflowId: currentChild,
+      const phaseControl = control;
+      const phaseChild = await startChild(RlPhase, {
+        workflowId: `${runId}--${name}`,
         taskQueue: QUEUES.orchestrator,
-        args: [{ runId, phaseIndex: k, phase, config: cfg, configRef: resolved.ref, items: manifest.rlItems, pool: manifest.phases[k].ids, control, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout, at: point, trail: [point], firstGlobalStep: globalStep, rewinds: 0 }],
+        args: [{ runId, phaseIndex: k, phase, config: cfg, configRef: resolved.ref, items: manifest.rlItems, pool: manifest.phases[k].ids, control: phaseControl, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout, at: point, trail: [point], firstGlobalStep: globalStep, rewinds: 0 }],
       });
-      currentChild = null;
+      const res = await followChild(phaseChild, phaseControl);
       model = res.model;
       retro = res.retro;
       globalStep = res.lastGlobalStep;

@@ -152,7 +152,7 @@ describe('longrl train / runs (real dev server, worker processes)', function () 
     const entries = JSON.parse(audit.out) as AuditEntry[];
     const failed = entries.find((e) => e.kind === 'run.failed');
     assert.ok(failed, audit.out);
-    assert.match(failed.summary, /invalid run config: .*rl\.phases/);
+    assert.match(failed.summary, /invalid run config \(config from ui\): .*rl\.phases/);
     assert.ok(entries.some((e) => e.kind === 'activity.failed' && /resolveRunConfig failed/.test(e.summary)), audit.out);
   });
 });

@@ -2,7 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
+import { spawnSync } from 'node:child_process';
 import type { temporal } from '@temporalio/proto';
+import { acquireTemporalCli } from '../../../infra/temporal/acquire';
 import { loadConfig } from '../../../config';
 import { connectClient, TASK_QUEUES, type ServerTarget } from '../../../infra/temporal/connection';
 import type { RunProgress } from '../../../workflows/contracts';
@@ -105,10 +107,17 @@ export function payloadSizes(history: temporal.api.history.v1.IHistory): number[
   return sizes;
 }
 
-export function saveHistory(dir: string, name: string, history: unknown): string {
+/**
+ * Save a workflow's history in Temporal's JSON form, exported by the Temporal CLI
+ * (`temporal workflow show --output json`, the format the UI downloads and replay tools read).
+ */
+export async function saveHistory(dir: string, name: string, target: ServerTarget, workflowId: string): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify(history));
+  const cli = await acquireTemporalCli({ install: false });
+  const r = spawnSync(cli.path, ['workflow', 'show', '--workflow-id', workflowId, '--address', target.address, '--namespace', target.namespace, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`temporal workflow show ${workflowId}: ${r.stderr}`);
+  fs.writeFileSync(file, r.stdout);
   return file;
 }
 

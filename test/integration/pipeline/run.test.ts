@@ -75,8 +75,9 @@ describe('training pipeline (real dev server, worker processes)', function () {
       assert.ok(largest < 256 * 1024, `largest payload ${largest} bytes`);
 
       // Replay: the current workflow code must reproduce these histories exactly.
-      const histories = { run: history, sft: sftHistory, phase: phaseHistory };
-      for (const [name, h] of Object.entries(histories)) saveHistory(ARTIFACTS, name, h);
+      const recorded = { run: id, sft: `${id}--sft`, phase: `${id}--long` };
+      for (const [name, wid] of Object.entries(recorded)) await saveHistory(ARTIFACTS, name, workers.target, wid);
+      fs.writeFileSync(path.join(ARTIFACTS, 'workflow-ids.json'), `${JSON.stringify(recorded, null, 2)}\n`);
       const bundle = await workflowBundle();
       await Worker.runReplayHistory({ workflowBundle: bundle }, history, id);
       await Worker.runReplayHistory({ workflowBundle: bundle }, sftHistory, `${id}--sft`);
