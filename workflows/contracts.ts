@@ -4,6 +4,7 @@
  * tests); nothing here may touch Node built-ins.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { StepMetrics as ReportStepMetrics } from '../report/types';
 
 /** Status values of the `LongrlStatus` search attribute. */
 export type RunStatus = 'starting' | 'running' | 'paused' | 'blocked' | 'completed' | 'failed' | 'aborted';
@@ -25,21 +26,10 @@ export interface TrainingRunInput {
   readonly testHooks?: { readonly heartbeatTimeout?: string };
 }
 
-export interface StepMetrics {
-  readonly phase: string;
-  readonly step: number;
-  readonly globalStep: number;
-  readonly rewardMean: number;
-  readonly accuracy: number;
-  readonly responseLengthMean: number;
-  readonly clipFraction: number;
-  readonly loss: number;
-  readonly gradNorm: number;
-  readonly kept: number;
-  readonly filteredFraction: number;
-  readonly retroCount: number;
+/** One RL step's metrics as the run reports them: the report's ledger row, every field present. */
+export interface StepMetrics extends Required<Omit<ReportStepMetrics, 'optimizerSteps'>> {
+  /** Generation batches dynamic sampling needed for this step. */
   readonly genBatches: number;
-  readonly wallMs: number;
 }
 
 export interface OperatorAction {

@@ -6,13 +6,13 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { saveCheckpoint } from '../../../engine/checkpoint';
 import { initParams, tinyConfig, type ModelConfig } from '../../../engine/model/config';
 import { WordLevelTokenizer } from '../../../engine/tokenizer/word-level';
 import { sha256 } from '../../../infra/store/atomic';
-import { longrl } from '../../support/env';
+import { freePort, longrl } from '../../support/env';
 
 /** What one `node bin/longrl.js ...` run printed, and its exit code. */
 export interface CliResult {
@@ -48,16 +48,7 @@ export function assertUserError(r: CliResult, lines: readonly string[]): void {
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export const closedPort = freePort;
 
 /** Write `text` to `dir/name` and return the absolute path. */
 export function writeFile(dir: string, name: string, text: string): string {
@@ -133,7 +124,7 @@ export async function fakeJudge(reply: (body: string) => JudgeReply): Promise<{ 
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests: () => n,
