@@ -18,11 +18,16 @@ describe('server addresses and user errors', () => {
     const port = await freePort();
     const srv = net.createServer((s) => { s.on('error', () => undefined); s.end('HTTP/1.0 200 OK\r\n\r\nnot temporal'); }).listen(port, '127.0.0.1');
     try {
+      const expected = `port ${port} on 127.0.0.1 is in use by a program that is not a Temporal server; stop it or pick another port with --address 127.0.0.1:PORT`;
       await assert.rejects(ensureDevServer({ address: `127.0.0.1:${port}`, dbFile: null }), (e: Error) => {
         assert.ok(e instanceof UserError);
-        assert.equal(e.message, `port ${port} on 127.0.0.1 is in use by a program that is not a Temporal server; stop it or pick another port with --address 127.0.0.1:PORT`);
+        assert.equal(e.message, expected);
         return true;
       });
+      // The same through `longrl dev`: one line, exit 2, nothing started.
+      const r = spawnSync(process.execPath, [BIN, 'dev', '--address', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr, `longrl: ${expected}\n`);
     } finally {
       srv.close();
     }
