@@ -57,9 +57,7 @@ interface Resident {
 export class ComputeEngine {
   private host: Promise<PolicyHost> | undefined;
   private resident: Resident | null = null;
-  private readonly configs = new Map<string, Promise<RunConfig>>();
   private readonly tokenizers = new Map<string, Promise<TextTokenizer>>();
-  private readonly json = new Map<string, Promise<unknown>>();
 
   constructor(readonly store: ArtifactStore, private readonly threads?: number) {}
 
@@ -69,26 +67,13 @@ export class ComputeEngine {
     return this.host;
   }
 
-  async loadConfig(ref: ArtifactRef): Promise<RunConfig> {
-    let p = this.configs.get(ref.sha256);
-    if (!p) {
-      p = this.store.getJson<RunConfig>(ref);
-      p.catch(() => this.configs.delete(ref.sha256));
-      this.configs.set(ref.sha256, p);
-    }
-    return p;
+  loadConfig(ref: ArtifactRef): Promise<RunConfig> {
+    return this.store.getJsonCached<RunConfig>(ref);
   }
 
   /** A JSON artifact, cached by checksum (items files are read by every rollout). */
-  async cachedJson<T>(ref: ArtifactRef): Promise<T> {
-    let p = this.json.get(ref.sha256);
-    if (!p) {
-      p = this.store.getJson<T>(ref);
-      p.catch(() => this.json.delete(ref.sha256));
-      this.json.set(ref.sha256, p);
-      if (this.json.size > 32) this.json.delete(this.json.keys().next().value as string);
-    }
-    return p as Promise<T>;
+  cachedJson<T>(ref: ArtifactRef): Promise<T> {
+    return this.store.getJsonCached<T>(ref);
   }
 
   async tokenizer(ref: ArtifactRef): Promise<TextTokenizer> {

@@ -28,15 +28,7 @@ export function createComputeActivitySet(deps: { store: ArtifactStore; engine?: 
 
 /** `longrl-judge`: rewards (rule verifiers + LLM judge). */
 export function createJudgeActivitySet(deps: { store: ArtifactStore }) {
-  const configs = new Map<string, Promise<RunConfig>>();
-  const loadConfig = (ref: ArtifactRef) => {
-    let p = configs.get(ref.sha256);
-    if (!p) {
-      p = deps.store.getJson<RunConfig>(ref);
-      configs.set(ref.sha256, p);
-    }
-    return p;
-  };
+  const loadConfig = (ref: ArtifactRef) => deps.store.getJsonCached<RunConfig>(ref);
   const set = { ...createJudgeActivities(), ...createRewardActivities({ store: deps.store, loadConfig }) };
   return set satisfies JudgeActivities;
 }

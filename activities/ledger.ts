@@ -6,7 +6,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ArtifactRef, ArtifactStore } from '../infra/store/artifacts';
+import type { ArtifactStore } from '../infra/store/artifacts';
 import type { StepMetrics } from '../workflows/contracts';
 import type { LedgerEvent } from './types';
 
@@ -29,10 +29,6 @@ export const ledgerKeys = {
   event: (runId: string, id: string) => `runs/${runId}/ledger/events/${id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`,
   config: (runId: string) => `runs/${runId}/config.json`,
 };
-
-export async function writeStepRecord(store: ArtifactStore, record: StepRecord): Promise<ArtifactRef> {
-  return store.putJson(ledgerKeys.step(record.stepId.split('/')[0], record.globalStep), record);
-}
 
 async function readDir<T>(store: ArtifactStore, key: string): Promise<T[]> {
   const dir = store.pathOf(key);

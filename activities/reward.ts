@@ -43,10 +43,11 @@ function judgeFor(config: RunConfig): LlmJudge | undefined {
   return judge;
 }
 
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
+
 export function groupScore(g: ScoredGroup, inputTokens: number): GroupScore {
   const n = g.accuracies.length;
   const correct = g.accuracies.filter((a) => a >= 1).length;
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
   return { itemId: g.itemId, n, correct, meanAccuracy: mean(g.accuracies), accuracyStd: populationStd(g.accuracies), meanReward: mean(g.rewards), accuracies: g.accuracies, inputTokens };
 }
 
@@ -98,7 +99,6 @@ export function createRewardActivities(deps: { store: ArtifactStore; loadConfig:
       const groups = scores.groups.map((g, i) => groupScore(g, rollout.groups[i].inputTokens));
       const all = scores.groups.flatMap((g) => g.rewards);
       const acc = scores.groups.flatMap((g) => g.accuracies);
-      const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
       return { ref, groups, rewardMean: mean(all), accuracy: mean(acc), judgeCalls, judgeYes };
     },
   };

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type LogLevel, type WorkerOptions as SdkWorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ArtifactStore } from '../infra/store/artifacts';
+import { connectWorker, TASK_QUEUES } from '../infra/temporal/connection';
 import { projectRoot, stateDir } from '../infra/temporal/acquire';
 import type { ServerTarget } from '../infra/temporal/connection';
 
@@ -73,4 +75,33 @@ export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 export function identity(kind: string, opts: WorkerOptions): string {
   return opts.identity ?? `${kind}@${os.hostname()}:${process.pid}`;
+}
+
+export type WorkerKind = keyof typeof TASK_QUEUES;
+
+export function storeOf(opts: WorkerOptions): ArtifactStore {
+  return new ArtifactStore(opts.storeRoot ?? defaultStoreRoot());
+}
+
+/**
+ * A worker of one kind: quiet runtime, a verified connection, the kind's task queue and
+ * identity, and graceful shutdown (on SIGTERM/SIGINT running activities get a moment to
+ * finish, then are cancelled). `extra` holds what differs per kind.
+ */
+export async function createKindWorker(
+  kind: WorkerKind,
+  opts: WorkerOptions,
+  extra: Omit<SdkWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'identity'>,
+): Promise<Worker> {
+  installRuntime();
+  const connection = await connectWorker(opts.target);
+  return Worker.create({
+    connection,
+    namespace: opts.target.namespace,
+    taskQueue: TASK_QUEUES[kind],
+    identity: identity(kind, opts),
+    shutdownGraceTime: '5s',
+    shutdownForceTime: '15s',
+    ...extra,
+  });
 }

@@ -1,10 +1,10 @@
 import type { Worker } from '@temporalio/worker';
-import type { WorkerOptions } from './common';
+import type { WorkerKind, WorkerOptions } from './common';
 import { createComputeWorker } from './compute';
 import { createJudgeWorker } from './judge';
 import { createOrchestratorWorker } from './orchestrator';
 
-export type WorkerKind = 'orchestrator' | 'compute' | 'judge';
+export type { WorkerKind };
 export const WORKER_KINDS: readonly WorkerKind[] = ['orchestrator', 'compute', 'judge'];
 
 export function createWorker(kind: WorkerKind, opts: WorkerOptions): Promise<Worker> {

@@ -22,8 +22,12 @@ export class ArtifactNotFoundError extends Error {
   }
 }
 
+/** Parsed JSON artifacts kept per store (by checksum: a verified artifact never changes). */
+const JSON_CACHE_ENTRIES = 32;
+
 export class ArtifactStore {
   readonly root: string;
+  private readonly jsonCache = new Map<string, Promise<unknown>>();
   constructor(root: string) {
     this.root = path.resolve(root);
   }
@@ -57,6 +61,22 @@ export class ArtifactStore {
 
   async getJson<T>(ref: ArtifactRef): Promise<T> {
     return JSON.parse((await this.get(ref)).toString('utf8')) as T;
+  }
+
+  /**
+   * `getJson`, cached by the reference's checksum (configs and item files are read by every
+   * activity). A failed read is not cached. Callers must not mutate what they get, except to
+   * memoise derived indexes on it.
+   */
+  getJsonCached<T>(ref: ArtifactRef): Promise<T> {
+    let p = this.jsonCache.get(ref.sha256);
+    if (!p) {
+      p = this.getJson<T>(ref);
+      p.catch(() => this.jsonCache.delete(ref.sha256));
+      this.jsonCache.set(ref.sha256, p);
+      if (this.jsonCache.size > JSON_CACHE_ENTRIES) this.jsonCache.delete(this.jsonCache.keys().next().value as string);
+    }
+    return p as Promise<T>;
   }
 
   /** Read a key without a known checksum (returns undefined when absent) and its reference. */

@@ -105,9 +105,14 @@ export async function readFileVerified(file: string, expectedSha256: string): Pr
 }
 
 /** Remove temp files left by killed writers under `dir` (recursively); returns their paths. */
-export async function cleanupTempFiles(dir: string): Promise<string[]> {
+export function cleanupTempFiles(dir: string): Promise<string[]> {
+  return removeTempFiles(dir, () => true);
+}
+
+async function removeTempFiles(dir: string, stale: (file: string) => boolean): Promise<string[]> {
   const removed: string[] = [];
   for (const file of await listTempFiles(dir)) {
+    if (!stale(file)) continue;
     await fsp.rm(file, { force: true });
     removed.push(file);
   }
@@ -136,17 +141,12 @@ export async function listTempFiles(dir: string): Promise<string[]> {
  * Remove temp files under `dir` whose writer process (pid in the name) is no longer alive on
  * this host: leftovers of killed workers. Files of live writers are left alone.
  */
-export async function cleanupStaleTempFiles(dir: string): Promise<string[]> {
-  const removed: string[] = [];
-  for (const file of await listTempFiles(dir)) {
+export function cleanupStaleTempFiles(dir: string): Promise<string[]> {
+  return removeTempFiles(dir, (file) => {
     const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(file);
     const pid = m ? Number(m[1]) : NaN;
-    if (Number.isFinite(pid) && pid !== process.pid && isAlive(pid)) continue;
-    if (pid === process.pid) continue;
-    await fsp.rm(file, { force: true });
-    removed.push(file);
-  }
-  return removed;
+    return !(pid === process.pid || (Number.isFinite(pid) && isAlive(pid)));
+  });
 }
 
 function isAlive(pid: number): boolean {

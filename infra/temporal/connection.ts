@@ -120,7 +120,6 @@ export async function connectWorker(t: ServerTarget): Promise<NativeConnection> 
 
 /** Is a Temporal frontend (not some other program) serving at this address? */
 export async function isTemporal(t: ServerTarget, timeoutMs = 3000): Promise<boolean> {
-  if (!(await isListening(t.address, timeoutMs))) return false;
   try {
     const conn = await connectClient(t, timeoutMs);
     await conn.close();
