@@ -46,15 +46,40 @@ async function allRuns(client: Client, workflowId: string): Promise<Event[][]> {
 function analyse(runs: Event[][]) {
   let wall = 0;
   let inActivities = 0;
+  let dispatch = 0;
+  let activities = 0;
+  let workflowTasks = 0;
+  let workflowTaskMs = 0;
+  let workflowTaskRunMs = 0;
+  let onWorkerQueue = 0;
   const byType = new Map<string, number>();
   for (const events of runs) {
     wall += ms(events[events.length - 1]) - ms(events[0]);
     const scheduled = new Map<number, string>();
+    const scheduledAt = new Map<number, number>();
     const started = new Map<number, number>();
+    let wftScheduled = 0;
+    let wftStarted = 0;
     for (const e of events) {
       const id = Number(e.eventId);
-      if (e.activityTaskScheduledEventAttributes) scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType!.name!);
-      if (e.activityTaskStartedEventAttributes) started.set(Number(e.activityTaskStartedEventAttributes.scheduledEventId), ms(e));
+      if (e.workflowTaskScheduledEventAttributes) wftScheduled = ms(e);
+      if (e.workflowTaskStartedEventAttributes) wftStarted = ms(e);
+      if (e.workflowTaskCompletedEventAttributes) {
+        workflowTasks++;
+        workflowTaskMs += ms(e) - wftScheduled;
+        workflowTaskRunMs += ms(e) - wftStarted;
+      }
+      if (e.activityTaskScheduledEventAttributes) {
+        scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType!.name!);
+        scheduledAt.set(id, ms(e));
+        activities++;
+        if (e.activityTaskScheduledEventAttributes.taskQueue?.name?.includes('@')) onWorkerQueue++;
+      }
+      if (e.activityTaskStartedEventAttributes) {
+        const sid = Number(e.activityTaskStartedEventAttributes.scheduledEventId);
+        started.set(sid, ms(e));
+        dispatch += ms(e) - (scheduledAt.get(sid) ?? ms(e));
+      }
       const done = e.activityTaskCompletedEventAttributes;
       if (done) {
         const sid = Number(done.scheduledEventId);
@@ -65,7 +90,7 @@ function analyse(runs: Event[][]) {
       }
     }
   }
-  return { wall, inActivities, byType };
+  return { wall, inActivities, byType, dispatch, activities, workflowTasks, workflowTaskMs, workflowTaskRunMs, onWorkerQueue };
 }
 
 async function main(): Promise<void> {
@@ -90,11 +115,20 @@ async function main(): Promise<void> {
   for (const phase of config.rl.phases) {
     const runs = await allRuns(client, `${id}--${phase.name}`);
     const a = analyse(runs);
+    if (process.env.LONGRL_BENCH_TRACE) {
+      // Event-by-event deltas of the first run of the phase (to see where a step's time goes).
+      const ev = runs[0];
+      for (let i = 1; i < Math.min(ev.length, 60); i++) console.log(`  +${String(ms(ev[i]) - ms(ev[i - 1])).padStart(4)} ms  ${ev[i].eventType}`);
+    }
     totalWall += a.wall;
     totalAct += a.inActivities;
     steps += phase.steps;
     const parts = [...a.byType].map(([k, v]) => `${k} ${(v / phase.steps).toFixed(0)}`).join(', ');
     console.log(`phase ${phase.name}: ${phase.steps} steps in ${runs.length} runs (continue-as-new), ${(a.wall / phase.steps).toFixed(0)} ms/step, in activities ${(a.inActivities / phase.steps).toFixed(0)} ms/step (${parts})`);
+    console.log(
+      `  per step: ${(a.activities / phase.steps).toFixed(1)} activities (${a.onWorkerQueue}/${a.activities} on a worker-specific queue; schedule-to-start ${(a.dispatch / Math.max(1, a.activities)).toFixed(1)} ms each), ` +
+        `${(a.workflowTasks / phase.steps).toFixed(1)} workflow tasks (schedule-to-complete ${(a.workflowTaskMs / Math.max(1, a.workflowTasks)).toFixed(1)} ms each, of which ${(a.workflowTaskRunMs / Math.max(1, a.workflowTasks)).toFixed(1)} ms on the worker)`,
+    );
   }
   const overhead = totalWall - totalAct;
   console.log(`run wall ${(runWall / 1000).toFixed(1)} s, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);

@@ -33,6 +33,8 @@ export interface DevServerOptions {
   readonly cliPath?: string;
   readonly readyTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** More `temporal server start-dev` arguments (e.g. `--dynamic-config-value K=V`). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface DevServer {
@@ -44,6 +46,20 @@ export interface DevServer {
   /** Stop a server we started (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void>;
 }
+
+/**
+ * Dynamic config for the embedded single-machine server. The dev server has one history
+ * shard, and its transfer-queue reader polls at most `history.transferProcessorMaxPollRPS`
+ * (default 20) times a second: every workflow or activity task dispatched within 50 ms of
+ * the previous one waited up to 50 ms. An RL step is a chain of short hops (rollout, score,
+ * update, checkpoint), so this throttle alone cost ~45 ms per hop; measured here with 100
+ * back-to-back no-op activities: 91 ms per round trip at the default, 20 ms at 1000.
+ * (`npm run bench:pipeline` shows the effect on real steps.) On a production cluster this
+ * is the operator's setting; see docs/troubleshooting.md.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+};
 
 /** Register longrl's search attributes (idempotent). */
 export async function ensureSearchAttributes(target: ServerTarget): Promise<void> {
@@ -110,6 +126,8 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
     args.push('--db-filename', dbFile);
   }
   for (const [k, t] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${k}=${t}`);
+  for (const [k, v] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${k}=${v}`);
+  args.push(...(opts.extraArgs ?? []));
   const out = fs.openSync(logFile, 'a');
   // Its own process group: a terminal's Ctrl-C reaches longrl, which drains the workers
   // first and then stops the server, instead of the server dying under them.
