@@ -17,8 +17,13 @@ import type { ComputeEngine } from './engine-state';
 import { withHeartbeats } from './heartbeat';
 import { ledgerKeys, type StepRecord } from './ledger';
 import type { RolloutFile, RolloutGroup, ScoresFile } from './rollout-format';
+import { keepGroup } from '../recipe/algorithms/dynamic-sampling';
 import type {
   CheckpointInput,
+  GenerateScoredInput,
+  GenerateScoredResult,
+  ScoreInput,
+  ScoreResult,
   CheckpointRef,
   EvalInput,
   RolloutInput,
@@ -53,7 +58,11 @@ function chunks<T>(xs: readonly T[], n: number): T[][] {
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
 
-export function createComputeActivities(deps: { engine: ComputeEngine }) {
+export function createComputeActivities(deps: {
+  engine: ComputeEngine;
+  /** Rule-only scoring of a rollout, for fused generation (the reward activity, without a judge). */
+  scoreRuleOnly?: (input: ScoreInput) => Promise<ScoreResult>;
+}) {
   const { engine } = deps;
   const { store } = engine;
 
@@ -207,6 +216,50 @@ export function createComputeActivities(deps: { engine: ComputeEngine }) {
         seed: input.seed,
         key: input.key,
       });
+    },
+
+    /**
+     * Fused generation for rule-only rewards: rollout + rule scoring of each planned batch in
+     * turn, stopping as soon as dynamic sampling has enough kept groups. Saves the two
+     * activity round trips per batch of `rollout` + `scoreRollout`; every batch still writes
+     * the same two artifacts under the same keys (so a retry reuses what is done).
+     */
+    async generateScored(input: GenerateScoredInput): Promise<GenerateScoredResult> {
+      const config = await engine.loadConfig(input.config);
+      if (config.reward.judge.enabled || !deps.scoreRuleOnly) {
+        throw ApplicationFailure.nonRetryable('generateScored scores with the rule verifiers only, but reward.judge.enabled is true: judge calls belong on the judge queue (workers.fuseGeneration applies to rule-only rewards)', 'InvalidConfig');
+      }
+      const byId = await itemsById(input.items);
+      const ctx = Context.current();
+      const batches: Array<{ rollout: RolloutResult; scores: ScoreResult }> = [];
+      let kept = 0;
+      for (const b of input.batches) {
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+        const items = b.itemIds.map((id) => {
+          const it = byId.get(id);
+          if (!it) throw ApplicationFailure.nonRetryable(`generateScored: item '${id}' is not in ${input.items.key}`, 'DataError');
+          return it;
+        });
+        const rollout = await generateGroups({
+          expect: input.expect,
+          config,
+          items,
+          retro: new Set(b.retroIds),
+          G: input.groupSize,
+          temperature: input.temperature,
+          topP: input.topP,
+          topK: input.topK,
+          maxResponseTokens: input.maxResponseTokens,
+          maxInputTokens: input.maxInputTokens,
+          seed: b.seed,
+          key: `${b.key}/rollout.json`,
+        });
+        const scores = await deps.scoreRuleOnly({ rollout: rollout.ref, key: `${b.key}/scores.json`, config: input.config, shaping: input.shaping });
+        batches.push({ rollout, scores });
+        kept += input.filter ? scores.groups.filter((g) => keepGroup(g.accuracies)).length : scores.groups.length;
+        if (kept >= input.stopWhenKept) break;
+      }
+      return { batches };
     },
 
     /** Held-out rollouts: n samples per item at the evaluation temperature (recipe.md 6). */

@@ -18,10 +18,12 @@ import type { ComputeActivities, JudgeActivities, OrchestratorActivities } from 
 /** `longrl-compute`: engine work. One engine (one resident policy) per worker process. */
 export function createComputeActivitySet(deps: { store: ArtifactStore; engine?: ComputeEngine; threads?: number }) {
   const engine = deps.engine ?? new ComputeEngine(deps.store, deps.threads);
+  // Fused generation scores with the rule verifiers only: no judge client on compute workers.
+  const { scoreRollout } = createRewardActivities({ store: deps.store, loadConfig: (ref) => engine.loadConfig(ref), judgeOverride: () => undefined });
   const set = {
     ...createSmokeActivities({ store: deps.store }),
     ...createDataActivities({ store: deps.store, loadConfig: (ref) => engine.loadConfig(ref) }),
-    ...createComputeActivities({ engine }),
+    ...createComputeActivities({ engine, scoreRuleOnly: scoreRollout }),
   };
   return set satisfies ComputeActivities;
 }

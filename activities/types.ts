@@ -96,6 +96,42 @@ export interface RolloutInput {
   readonly config: ArtifactRef;
 }
 
+/** One planned generation batch of a step (the workflow draws its items and seed). */
+export interface GenerationBatchPlan {
+  readonly itemIds: readonly string[];
+  readonly retroIds: readonly string[];
+  readonly seed: number;
+  /** Store folder of the batch: `<key>/rollout.json` and `<key>/scores.json`. */
+  readonly key: string;
+}
+
+/**
+ * Fused generation (rule-only rewards, `workers.fuseGeneration: auto`): generate and score
+ * the planned batches in order on the compute worker, stopping after the batch that brings
+ * the kept groups to `stopWhenKept` (kept: accuracy not constant in the group when
+ * `filter`, DAPO; every group otherwise). The workflow replays the DAPO decision itself.
+ */
+export interface GenerateScoredInput {
+  readonly expect: ModelExpectation;
+  readonly items: ArtifactRef;
+  readonly batches: readonly GenerationBatchPlan[];
+  readonly groupSize: number;
+  readonly temperature: number;
+  readonly topP: number;
+  readonly topK: number;
+  readonly maxResponseTokens: number;
+  readonly maxInputTokens: number;
+  readonly shaping: boolean;
+  readonly stopWhenKept: number;
+  readonly filter: boolean;
+  readonly config: ArtifactRef;
+}
+
+export interface GenerateScoredResult {
+  /** The batches generated, in plan order (a prefix of the plan). */
+  readonly batches: ReadonlyArray<{ readonly rollout: RolloutResult; readonly scores: ScoreResult }>;
+}
+
 export interface RolloutResult {
   readonly ref: ArtifactRef;
   readonly responses: number;
@@ -229,6 +265,7 @@ export interface ComputeActivities {
   prepareData(input: { runId: string; config: ArtifactRef }): Promise<DataManifest>;
   sftChunk(input: SftChunkInput): Promise<SftChunkResult>;
   rollout(input: RolloutInput): Promise<RolloutResult>;
+  generateScored(input: GenerateScoredInput): Promise<GenerateScoredResult>;
   policyUpdate(input: UpdateInput): Promise<UpdateResult>;
   saveCheckpoint(input: CheckpointInput): Promise<CheckpointRef>;
   evalRollout(input: EvalInput): Promise<RolloutResult>;

@@ -16,6 +16,7 @@
  * `ppo_mini_batch_size`); `rl.microBatchSize` and `sft.microBatchSize` count SEQUENCES per
  * forward/backward pass (gradient accumulation); durations are strings like `30s`, `10m`.
  */
+import { DURATION_RE, durationMs } from './duration';
 import { z } from 'zod';
 
 // ---------------------------------------------------------------------------------------------
@@ -32,16 +33,9 @@ const nonNegative = () => z.number().min(0);
 const unit = () => z.number().min(0).max(1);
 
 /** Durations accepted by Temporal (`ms`-style strings): 500ms, 30s, 10m, 2h, 1d. */
-export const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+export { DURATION_RE, durationMs };
 const duration = () => z.string().regex(DURATION_RE, { error: "must be a duration such as '500ms', '30s', '10m', '2h' or '1d'" });
 
-/** Milliseconds of a duration string validated by the schema (`'10m'` -> 600000). */
-export function durationMs(text: string): number {
-  const m = DURATION_RE.exec(text);
-  if (!m) throw new RangeError(`not a duration: '${text}' (expected e.g. '30s', '10m')`);
-  const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unitMs;
-}
 
 /** Names that end up in workflow ids and file names. */
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -334,6 +328,22 @@ export const WorkersSectionSchema = z.strictObject({
   computeThreads: int(0).default(0),
   /** Judge activities run at once per judge worker (each with `reward.judge.concurrency` requests). */
   judgeConcurrency: int(1).default(8),
+  /**
+   * Where a step's generation batches are scored when the reward is rule-only
+   * (`reward.judge.enabled: false`). `auto`: one compute activity generates, scores with the
+   * rule verifiers and stops as soon as dynamic sampling has enough groups, so a step costs
+   * one activity round trip for generation instead of two per batch (the workflow still
+   * replays the DAPO decision over the returned scores). `off`: one `rollout` (compute queue)
+   * and one `scoreRollout` (judge queue) per generation batch. With a judge it is always `off`.
+   */
+  fuseGeneration: z.enum(['auto', 'off']).default('auto'),
+  /**
+   * Worker affinity (architecture.md, task queues): compute activities of a run go to the
+   * worker-specific queue of the compute worker that holds its weights, and fall back to the
+   * shared `longrl-compute` queue when no worker there picks them up within this time
+   * (that worker died or is gone). `0s` turns affinity off.
+   */
+  affinityFallbackAfter: duration().default('10s'),
   timeouts: z.strictObject({
     /** Rollout, policy update, SFT epoch chunk, evaluation (compute queue). */
     longTrainStep: TimeoutPresetSchema.prefault({ startToClose: '30m', heartbeat: '2m', maxAttempts: 5 }),

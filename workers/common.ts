@@ -91,17 +91,55 @@ export function storeOf(opts: WorkerOptions): ArtifactStore {
 export async function createKindWorker(
   kind: WorkerKind,
   opts: WorkerOptions,
-  extra: Omit<SdkWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'identity'>,
+  extra: Omit<SdkWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'identity'> & { taskQueue?: string },
 ): Promise<Worker> {
   installRuntime();
   const connection = await connectWorker(opts.target);
   return Worker.create({
     connection,
     namespace: opts.target.namespace,
-    taskQueue: TASK_QUEUES[kind],
     identity: identity(kind, opts),
     shutdownGraceTime: '5s',
     shutdownForceTime: '15s',
     ...extra,
+    taskQueue: extra.taskQueue ?? TASK_QUEUES[kind],
   });
+}
+
+/** What callers do with a longrl worker process's SDK worker(s). */
+export interface LongrlWorker {
+  /** Task queues it polls. */
+  readonly queues: readonly string[];
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): ReturnType<Worker['getState']>;
+  runUntil<R>(fn: Promise<R>): Promise<R>;
+}
+
+/** Several SDK workers of one process (the compute worker polls two queues), run and stopped together. */
+export class WorkerGroup implements LongrlWorker {
+  constructor(readonly workers: readonly Worker[], readonly queues: readonly string[]) {}
+  async run(): Promise<void> {
+    // If one stops with an error, stop the others too, then report it.
+    const runs = this.workers.map((w) => w.run().catch((err: unknown) => {
+      this.shutdown();
+      throw err;
+    }));
+    await Promise.all(runs);
+  }
+  shutdown(): void {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+  getState(): ReturnType<Worker['getState']> {
+    return this.workers[0].getState();
+  }
+  async runUntil<R>(fn: Promise<R>): Promise<R> {
+    const [r] = await Promise.all(this.workers.map((w) => w.runUntil(fn)));
+    return r;
+  }
+}
+
+/** One SDK worker as a LongrlWorker. */
+export function single(worker: Worker, queue: string): LongrlWorker {
+  return Object.assign(worker, { queues: [queue] }) as Worker & LongrlWorker;
 }

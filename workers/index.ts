@@ -1,19 +1,19 @@
-import type { Worker } from '@temporalio/worker';
-import type { WorkerKind, WorkerOptions } from './common';
+import { single, type LongrlWorker, type WorkerKind, type WorkerOptions } from './common';
+import { TASK_QUEUES } from '../infra/temporal/connection';
 import { createComputeWorker } from './compute';
 import { createJudgeWorker } from './judge';
 import { createOrchestratorWorker } from './orchestrator';
 
-export type { WorkerKind };
+export type { LongrlWorker, WorkerKind };
 export const WORKER_KINDS: readonly WorkerKind[] = ['orchestrator', 'compute', 'judge'];
 
-export function createWorker(kind: WorkerKind, opts: WorkerOptions): Promise<Worker> {
+export async function createWorker(kind: WorkerKind, opts: WorkerOptions): Promise<LongrlWorker> {
   switch (kind) {
     case 'orchestrator':
-      return createOrchestratorWorker(opts);
+      return single(await createOrchestratorWorker(opts), TASK_QUEUES.orchestrator);
     case 'compute':
       return createComputeWorker(opts);
     case 'judge':
-      return createJudgeWorker(opts);
+      return single(await createJudgeWorker(opts), TASK_QUEUES.judge);
   }
 }

@@ -14,7 +14,7 @@
  * operator retries or skips it.
  */
 import { ApplicationFailure, continueAsNew, workflowInfo } from '@temporalio/workflow';
-import type { ArtifactRef, GroupScore, ModelExpectation, RolloutResult, ScoreResult } from '../activities/types';
+import type { ArtifactRef, GenerationBatchPlan, GroupScore, ModelExpectation, RolloutResult, ScoreResult } from '../activities/types';
 import type { PhaseConfig, RunConfig } from '../config/schema';
 import { addGenerationBatch, filteredFraction, initialDynamicSamplingState, type DynamicSamplingDecision } from '../recipe/algorithms/dynamic-sampling';
 import { pickBatch } from '../recipe/curriculum/batch';
@@ -24,7 +24,7 @@ import { stepSeed } from '../recipe/rng';
 import { ChildControl, parentId } from './child-control';
 import type { ControlState, StepMetrics } from './contracts';
 import { failureMessage, failureType, isModelStateLost } from './failures';
-import { activitiesFor, type RunActivities } from './proxies';
+import { activitiesFor, fuseGeneration, type RunActivities } from './proxies';
 
 /** The small state a phase keeps beside each checkpoint, to rewind to it. */
 export interface PhaseDurablePoint {
@@ -52,6 +52,8 @@ export interface RlPhaseInput {
   readonly trail: readonly PhaseDurablePoint[];
   readonly firstGlobalStep: number;
   readonly rewinds: number;
+  /** Worker-specific compute queue holding the run's weights (worker affinity), if known. */
+  readonly computeQueue?: string | null;
 }
 
 export interface RlPhaseResult {
@@ -64,6 +66,8 @@ export interface RlPhaseResult {
   readonly consumedDecision: number;
   readonly rewinds: number;
   readonly retroAdded: number;
+  /** Where the weights are now (worker affinity), for the next stage. */
+  readonly computeQueue: string | null;
 }
 
 /** Rewinds in a row that do not get past the furthest step before the phase blocks. */
@@ -96,51 +100,87 @@ async function runStep(input: RlPhaseInput, acts: RunActivities, model: ModelExp
     retrospective: retroConfig(config),
   });
   const ds = config.rl.dynamicSampling;
-  let state = initialDynamicSamplingState<GroupScore & { id: string; metric: readonly number[]; gen: number; index: number }>();
+  type Kept = GroupScore & { id: string; metric: readonly number[]; gen: number; index: number };
+  let state = initialDynamicSamplingState<Kept>();
   const gens: Array<{ rollout: RolloutResult; scores: ScoreResult }> = [];
   const allGroups: GroupScore[] = [];
-  let cursor = batch.cursor;
-  let decision: DynamicSamplingDecision<GroupScore & { id: string; metric: readonly number[]; gen: number; index: number }> | undefined;
-  for (let gen = 0; ; gen++) {
-    // Generation batch 0 is the picked batch (with its retrospective share); later ones
-    // continue the phase's pool stream from the cursor.
-    const picked = gen === 0 ? batch : pickBatch({ runSeed: config.run.seed, phase: phaseIndex, step: p.step, pool: input.pool, batchSize: config.rl.trainBatchSize, cursor, retro: p.retro, retrospective: { enabled: false } });
-    cursor = picked.cursor;
-    const key = `runs/${runId}/rollouts/${name}/step-${String(p.step).padStart(5, '0')}/gen-${gen}`;
-    const rollout = await acts.train.rollout({
-      expect: model,
-      items: input.items,
-      itemIds: picked.ids,
-      retroIds: picked.fromBuffer,
-      groupSize: config.rl.groupSize,
-      temperature: config.sampling.temperature,
-      topP: config.sampling.topP,
-      topK: config.sampling.topK,
-      maxResponseTokens: config.sampling.maxResponseTokens,
-      maxInputTokens: input.phase.maxInputTokens,
-      seed: stepSeed(config.run.seed, phaseIndex, p.step, `rollout-${gen}`),
-      key: `${key}/rollout.json`,
-      config: input.configRef,
-    });
-    const scores = await acts.judge.scoreRollout({ rollout: rollout.ref, key: `${key}/scores.json`, config: input.configRef, shaping: config.rl.overlong.enabled });
-    gens.push({ rollout, scores });
-    allGroups.push(...scores.groups);
-    const groups = scores.groups.map((g, index) => ({ ...g, id: `${gen}:${index}`, metric: g.accuracies, gen, index }));
-    const trainOnPartial = ds.onExhausted === 'train-on-available';
-    try {
-      decision = addGenerationBatch(state, groups, { enabled: ds.enabled, trainBatchSize: config.rl.trainBatchSize, maxNumGenBatches: ds.maxNumGenBatches, trainOnPartial });
-    } catch (err) {
-      if (!(err instanceof DynamicSamplingExhaustedError)) throw err;
-      // No group had mixed outcomes in maxNumGenBatches batches.
-      if (!trainOnPartial) throw ApplicationFailure.nonRetryable(err.message, 'DynamicSamplingExhausted');
-      // train-on-available with nothing kept: the step records its rollouts and applies no update.
-      state = { ...state, genBatches: state.genBatches + 1, seen: state.seen + groups.length, dropped: state.dropped + groups.length };
-      decision = { action: 'train', groups: [], partial: true, state };
+  const trainOnPartial = ds.onExhausted === 'train-on-available';
+  const filter = { enabled: ds.enabled, trainBatchSize: config.rl.trainBatchSize, maxNumGenBatches: ds.maxNumGenBatches, trainOnPartial };
+  // Generation batch 0 is the picked batch (with its retrospective share); later ones
+  // continue the phase's pool stream from the cursor. Plans are pure, so planning ahead
+  // (for fused generation) draws exactly what generating one at a time would.
+  const plans: Array<GenerationBatchPlan & { cursor: number }> = [];
+  const plan = (gen: number) => {
+    while (plans.length <= gen) {
+      const g = plans.length;
+      const picked = g === 0 ? batch : pickBatch({ runSeed: config.run.seed, phase: phaseIndex, step: p.step, pool: input.pool, batchSize: config.rl.trainBatchSize, cursor: plans[g - 1].cursor, retro: p.retro, retrospective: { enabled: false } });
+      plans.push({
+        itemIds: picked.ids,
+        retroIds: picked.fromBuffer,
+        seed: stepSeed(config.run.seed, phaseIndex, p.step, `rollout-${g}`),
+        key: `runs/${runId}/rollouts/${name}/step-${String(p.step).padStart(5, '0')}/gen-${g}`,
+        cursor: picked.cursor,
+      });
     }
-    state = decision.state;
-    if (decision.action === 'train') break;
+    return plans[gen];
+  };
+  const sampling = {
+    groupSize: config.rl.groupSize,
+    temperature: config.sampling.temperature,
+    topP: config.sampling.topP,
+    topK: config.sampling.topK,
+    maxResponseTokens: config.sampling.maxResponseTokens,
+    maxInputTokens: input.phase.maxInputTokens,
+  };
+  const fused = fuseGeneration(config);
+  let decision: DynamicSamplingDecision<Kept> | undefined;
+  while (decision?.action !== 'train') {
+    const next = gens.length;
+    let produced: Array<{ rollout: RolloutResult; scores: ScoreResult }>;
+    if (fused) {
+      // Every batch this step may still need, generated and scored on the compute worker
+      // until enough groups are kept; the DAPO decision below is replayed here all the same.
+      const last = !ds.enabled ? next : ds.maxNumGenBatches > 0 ? ds.maxNumGenBatches - 1 : next + 3;
+      const planned = Array.from({ length: Math.max(1, last - next + 1) }, (_, i) => plan(next + i)).map(({ cursor: _c, ...b }) => b);
+      const out = await acts.train.generateScored({
+        expect: model,
+        items: input.items,
+        batches: planned,
+        ...sampling,
+        shaping: config.rl.overlong.enabled,
+        stopWhenKept: config.rl.trainBatchSize - state.kept.length,
+        filter: ds.enabled,
+        config: input.configRef,
+      });
+      produced = [...out.batches];
+    } else {
+      const b = plan(next);
+      const rollout = await acts.train.rollout({ expect: model, items: input.items, itemIds: b.itemIds, retroIds: b.retroIds, ...sampling, seed: b.seed, key: `${b.key}/rollout.json`, config: input.configRef });
+      const scores = await acts.judge.scoreRollout({ rollout: rollout.ref, key: `${b.key}/scores.json`, config: input.configRef, shaping: config.rl.overlong.enabled });
+      produced = [{ rollout, scores }];
+    }
+    if (produced.length === 0) throw ApplicationFailure.nonRetryable(`step ${p.step} of ${name}: generation returned no batch`, 'InternalError');
+    for (const { rollout, scores } of produced) {
+      const gen = gens.length;
+      gens.push({ rollout, scores });
+      allGroups.push(...scores.groups);
+      const groups = scores.groups.map((g, index) => ({ ...g, id: `${gen}:${index}`, metric: g.accuracies, gen, index }));
+      try {
+        decision = addGenerationBatch(state, groups, filter);
+      } catch (err) {
+        if (!(err instanceof DynamicSamplingExhaustedError)) throw err;
+        // No group had mixed outcomes in maxNumGenBatches batches.
+        if (!trainOnPartial) throw ApplicationFailure.nonRetryable(err.message, 'DynamicSamplingExhausted');
+        // train-on-available with nothing kept: the step records its rollouts and applies no update.
+        state = { ...state, genBatches: state.genBatches + 1, seen: state.seen + groups.length, dropped: state.dropped + groups.length };
+        decision = { action: 'train', groups: [], partial: true, state };
+      }
+      state = decision.state;
+      if (decision.action === 'train') break; // later batches of a fused call (none, normally) are not used
+    }
   }
-  const kept = decision.action === 'train' ? decision.groups : [];
+  const cursor = plans[gens.length - 1].cursor;
+  const kept = decision.groups;
   const upd = await acts.train.policyUpdate({
     expect: model,
     runId,
@@ -160,7 +200,7 @@ async function runStep(input: RlPhaseInput, acts: RunActivities, model: ModelExp
 export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
   const { config, runId, phaseIndex } = input;
   const name = input.phase.name ?? `phase-${phaseIndex + 1}`;
-  const acts = activitiesFor(config, input.heartbeatTimeout);
+  const acts = activitiesFor(config, input.heartbeatTimeout, input.computeQueue ?? null);
   const ctl = new ChildControl(input.control, parentId(), input.consumedDecision);
   let at = input.at;
   // Checkpoints we can rewind to, newest last; a corrupt one is dropped for the one before it.
@@ -184,6 +224,7 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
     consumedDecision: ctl.consumed,
     rewinds,
     retroAdded,
+    computeQueue: acts.affinity.preferred,
   });
 
   while (at.step < steps()) {
@@ -243,7 +284,7 @@ export async function RlPhase(input: RlPhaseInput): Promise<RlPhaseResult> {
     }
     if (at.step < steps() && (stepsThisRun >= config.rl.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) {
       await ctl.flush();
-      await continueAsNew<typeof RlPhase>({ ...input, control: ctl.state, consumedDecision: ctl.consumed, at, trail, rewinds });
+      await continueAsNew<typeof RlPhase>({ ...input, control: ctl.state, consumedDecision: ctl.consumed, at, trail, rewinds, computeQueue: acts.affinity.preferred });
     }
   }
   if (!at.model.checkpoint || at.model.checkpoint.version !== at.model.version) {

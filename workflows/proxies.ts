@@ -2,7 +2,9 @@
  * Activity proxies with the run's named timeout presets (style.md: `longTrainStep`,
  * `bookkeeping`, `judgeCall` instead of numbers at call sites).
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, TimeoutFailure, type ActivityOptions } from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import { durationMs } from '../config/duration';
 import type { Duration } from '@temporalio/common';
 import type { ComputeActivities, JudgeActivities, OrchestratorActivities } from '../activities/types';
 import type { RunConfig, TimeoutPreset } from '../config/schema';
@@ -36,15 +38,101 @@ export const bootstrap = proxyActivities<OrchestratorActivities>({
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-export function activitiesFor(config: RunConfig, heartbeatOverride?: string) {
+/** Did the activity time out waiting in its task queue (no worker there picked it up)? */
+export function isScheduleToStartTimeout(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+}
+
+/**
+ * Worker affinity for compute activities (architecture.md, task queues). Compute workers
+ * tag each result with their own worker-specific task queue (`worker`, see
+ * workers/compute.ts); later compute activities of the run go there, so they land on the
+ * worker whose memory holds the run's weights. When nothing picks an activity up there
+ * within `workers.affinityFallbackAfter` (that worker died, or is busy with another run),
+ * it is scheduled again on the shared `longrl-compute` queue, where any worker can take it
+ * (loading the checkpoint, or failing with ModelStateLost so the phase rewinds).
+ * The preferred queue travels with the run: into child workflows and across continue-as-new.
+ */
+export class ComputeAffinity {
+  private readonly proxies = new Map<string, ComputeActivities>();
+  private readonly fallbackMs: number;
+  /** Compute activities that fell back to the shared queue (shown in progress and tests). */
+  fallbacks = 0;
+
+  constructor(private readonly config: RunConfig, private readonly heartbeatOverride: string | undefined, private queue: string | null) {
+    this.fallbackMs = durationMs(config.workers.affinityFallbackAfter);
+    if (this.fallbackMs <= 0) this.queue = null;
+  }
+
+  /** The worker-specific queue compute activities go to now (null: the shared queue). */
+  get preferred(): string | null {
+    return this.queue;
+  }
+
+  /** Adopt the queue a child workflow ended on (the run's weights are on that worker). */
+  prefer(queue: string | null | undefined): void {
+    if (queue !== undefined && this.fallbackMs > 0) this.queue = queue;
+  }
+
+  private proxy(preset: 'longTrainStep' | 'bookkeeping', queue: string): ComputeActivities {
+    const key = `${preset}|${queue}`;
+    let p = this.proxies.get(key);
+    if (!p) {
+      const opts = optionsOf(this.config.workers.timeouts[preset], queue, this.heartbeatOverride);
+      p = proxyActivities<ComputeActivities>(queue === QUEUES.compute ? opts : { ...opts, scheduleToStartTimeout: this.fallbackMs });
+      this.proxies.set(key, p);
+    }
+    return p;
+  }
+
+  private take<T>(result: T): T {
+    if (result && typeof result === 'object' && 'worker' in result) {
+      const { worker, ...rest } = result as T & { worker?: unknown };
+      if (typeof worker === 'string' && this.fallbackMs > 0) this.queue = worker;
+      return rest as T;
+    }
+    return result;
+  }
+
+  async call(preset: 'longTrainStep' | 'bookkeeping', name: keyof ComputeActivities, input: unknown): Promise<unknown> {
+    const queue = this.queue;
+    if (queue) {
+      try {
+        return this.take(await (this.proxy(preset, queue)[name] as (i: unknown) => Promise<unknown>)(input));
+      } catch (err) {
+        if (!isScheduleToStartTimeout(err)) throw err;
+        // That worker is gone or busy: any compute worker may take it from the shared queue.
+        this.fallbacks++;
+        if (this.queue === queue) this.queue = null;
+      }
+    }
+    return this.take(await (this.proxy(preset, QUEUES.compute)[name] as (i: unknown) => Promise<unknown>)(input));
+  }
+
+  /** Compute activities with one timeout preset, routed by affinity. */
+  activities(preset: 'longTrainStep' | 'bookkeeping'): ComputeActivities {
+    return new Proxy({} as ComputeActivities, {
+      get: (_target, name) => (input: unknown) => this.call(preset, name as keyof ComputeActivities, input),
+    });
+  }
+}
+
+export function activitiesFor(config: RunConfig, heartbeatOverride?: string, computeQueue: string | null = null) {
   const t = config.workers.timeouts;
+  const affinity = new ComputeAffinity(config, heartbeatOverride, computeQueue);
   return {
+    affinity,
     /** Engine work on the compute queue: SFT chunks, rollouts, policy updates, evaluation. */
-    train: proxyActivities<ComputeActivities>(optionsOf(t.longTrainStep, QUEUES.compute, heartbeatOverride)),
+    train: affinity.activities('longTrainStep'),
     /** Data preparation and checkpoints on the compute queue. */
-    book: proxyActivities<ComputeActivities>(optionsOf(t.bookkeeping, QUEUES.compute, heartbeatOverride)),
+    book: affinity.activities('bookkeeping'),
     judge: proxyActivities<JudgeActivities>(optionsOf(t.judgeCall, QUEUES.judge, heartbeatOverride)),
     light: proxyActivities<OrchestratorActivities>(optionsOf(t.bookkeeping, QUEUES.orchestrator)),
   };
 }
 export type RunActivities = ReturnType<typeof activitiesFor>;
+
+/** Whether a step generates and scores on the compute worker (rule-only rewards; `workers.fuseGeneration`). */
+export function fuseGeneration(config: RunConfig): boolean {
+  return config.workers.fuseGeneration === 'auto' && !config.reward.judge.enabled;
+}

@@ -385,10 +385,11 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       const sftChild = await startChild(SftStage, {
         workflowId: `${runId}--sft`,
         taskQueue: QUEUES.orchestrator,
-        args: [{ runId, config: cfg, configRef: resolved.ref, data: manifest.sft, model, control: sftControl, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout }],
+        args: [{ runId, config: cfg, configRef: resolved.ref, data: manifest.sft, model, control: sftControl, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout, computeQueue: a.affinity.preferred }],
       });
       const sft = await followChild(sftChild, sftControl);
       model = sft.model;
+      a.affinity.prefer(sft.computeQueue);
       phaseResults.push({ name: 'sft', status: sft.status, steps: sft.steps, firstGlobalStep: 0, lastGlobalStep: 0, rewinds: 0 });
       if (sft.status === 'aborted') return finish('aborted', phaseResults, model.version);
     }
@@ -412,10 +413,11 @@ export async function TrainingRun(input: TrainingRunInput): Promise<TrainingRunR
       const phaseChild = await startChild(RlPhase, {
         workflowId: `${runId}--${name}`,
         taskQueue: QUEUES.orchestrator,
-        args: [{ runId, phaseIndex: k, phase, config: cfg, configRef: resolved.ref, items: manifest.rlItems, pool: manifest.phases[k].ids, control: phaseControl, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout, at: point, trail: [point], firstGlobalStep: globalStep, rewinds: 0 }],
+        args: [{ runId, phaseIndex: k, phase, config: cfg, configRef: resolved.ref, items: manifest.rlItems, pool: manifest.phases[k].ids, control: phaseControl, consumedDecision: control.decisionSeq, heartbeatTimeout: input.testHooks?.heartbeatTimeout, at: point, trail: [point], firstGlobalStep: globalStep, rewinds: 0, computeQueue: a.affinity.preferred }],
       });
       const res = await followChild(phaseChild, phaseControl);
       model = res.model;
+      a.affinity.prefer(res.computeQueue);
       retro = res.retro;
       globalStep = res.lastGlobalStep;
       phaseResults.push({ name, status: res.status, steps: res.steps, firstGlobalStep: res.firstGlobalStep, lastGlobalStep: res.lastGlobalStep, rewinds: res.rewinds });

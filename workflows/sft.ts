@@ -21,6 +21,8 @@ export interface SftStageInput {
   readonly control: ControlState;
   readonly consumedDecision: number;
   readonly heartbeatTimeout?: string;
+  /** Worker-specific compute queue holding the run's weights (worker affinity), if known. */
+  readonly computeQueue?: string | null;
 }
 
 export interface SftStageResult {
@@ -30,6 +32,8 @@ export interface SftStageResult {
   readonly lossFirst: number | null;
   readonly lossLast: number | null;
   readonly consumedDecision: number;
+  /** Where the weights are now (worker affinity), for the next stage. */
+  readonly computeQueue: string | null;
 }
 
 /** Optimizer steps per SFT activity (and per checkpoint). */
@@ -39,7 +43,7 @@ export function sftChunkSteps(totalSteps: number): number {
 
 export async function SftStage(input: SftStageInput): Promise<SftStageResult> {
   const { config } = input;
-  const acts = activitiesFor(config, input.heartbeatTimeout);
+  const acts = activitiesFor(config, input.heartbeatTimeout, input.computeQueue ?? null);
   const ctl = new ChildControl(input.control, parentId(), input.consumedDecision);
   const totalSteps = Math.ceil(input.data.count / config.sft.batchSize) * config.sft.epochs;
   const chunk = sftChunkSteps(totalSteps);
@@ -53,7 +57,7 @@ export async function SftStage(input: SftStageInput): Promise<SftStageResult> {
   let lossFirst: number | null = null;
   let lossLast: number | null = null;
   const base = { phase: 'sft', steps: totalSteps };
-  const done = (status: SftStageResult['status']): SftStageResult => ({ model, steps: step, status, lossFirst, lossLast, consumedDecision: ctl.consumed });
+  const done = (status: SftStageResult['status']): SftStageResult => ({ model, steps: step, status, lossFirst, lossLast, consumedDecision: ctl.consumed, computeQueue: acts.affinity.preferred });
 
   while (step < totalSteps) {
     const gate = await ctl.gate({ ...base, step });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import type { LongrlWorker } from '../../workers';
 import { UserError } from '../../infra/errors';
 import { ArtifactStore } from '../../infra/store/artifacts';
 import { acquireTemporalCli, stateDir } from '../../infra/temporal/acquire';
@@ -62,7 +62,7 @@ export function registerInfraCommands(program: Command): void {
       await stopServer();
       return;
     }
-    const workers: Worker[] = [];
+    const workers: LongrlWorker[] = [];
     try {
       for (const kind of WORKER_KINDS) workers.push(await createWorker(kind, { target: server.target }));
     } catch (err) {
@@ -89,7 +89,7 @@ export function registerInfraCommands(program: Command): void {
       storeRoot: o.store,
       maxConcurrentActivities: o.maxConcurrent ? Number(o.maxConcurrent) : undefined,
     });
-    say(`${kind} worker polling ${TASK_QUEUES[kind as WorkerKind]} on ${targetOf(o).address}`);
+    say(`${kind} worker polling ${worker.queues.join(', ')} on ${targetOf(o).address}`);
     await worker.run();
     say(`${kind} worker stopped`);
   });

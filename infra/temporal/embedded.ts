@@ -7,7 +7,7 @@
  * artifacts are in the store, so the run resumes on the next `longrl dev` or `longrl train`.
  */
 import * as path from 'node:path';
-import type { Worker } from '@temporalio/worker';
+import type { LongrlWorker } from '../../workers';
 import { createWorker, WORKER_KINDS } from '../../workers';
 import { stateDir } from './acquire';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, type ServerTarget } from './connection';
@@ -31,7 +31,7 @@ export interface EmbeddedStack {
   /** True when the dev server was already running (it is then left running by `stop()`). */
   readonly reusedServer: boolean;
   readonly server: DevServer;
-  readonly workers: readonly Worker[];
+  readonly workers: readonly LongrlWorker[];
   /** Resolves when every worker has stopped (after `stop()` or a SIGINT drained them). */
   readonly stopped: Promise<void>;
   /** Drain the workers, then stop the dev server if this process started it. Idempotent. */
@@ -55,7 +55,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     dbFile: opts.dbFile ?? defaultDbFile(),
     log,
   });
-  const workers: Worker[] = [];
+  const workers: LongrlWorker[] = [];
   try {
     for (const kind of WORKER_KINDS) workers.push(await createWorker(kind, { target: server.target, storeRoot: opts.storeRoot }));
   } catch (err) {

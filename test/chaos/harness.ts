@@ -98,6 +98,8 @@ export function chaosSets(opts: { rlSteps?: number; sftItems?: number; maxAttemp
     'eval.k=2',
     'workers.computeThreads=1',
     'workers.judgeConcurrency=4',
+    // A killed compute worker's own queue is given up for the shared one after 3 s (default 10 s).
+    'workers.affinityFallbackAfter=3s',
     ...timeouts('longTrainStep', '6s'),
     ...timeouts('bookkeeping', '10s'),
     ...timeouts('judgeCall', '6s'),

@@ -22,20 +22,30 @@ export const TINY_SETS = [
   'rl.phases[1].steps=2',
   'rl.checkpointEvery=2',
   'sampling.maxResponseTokens=48',
+  // A dead compute worker's own queue is given up for the shared one after 3 s (default 10 s).
+  'workers.affinityFallbackAfter=3s',
 ];
 
 export type WorkerKind = 'orchestrator' | 'compute' | 'judge';
 
 export class Workers {
-  readonly procs = new Map<WorkerKind, Proc>();
+  /** Worker processes by name: the kind, or another name for a second worker of a kind. */
+  readonly procs = new Map<string, Proc>();
   constructor(readonly target: ServerTarget, readonly store: string, readonly env: NodeJS.ProcessEnv = {}) {}
 
   async start(kinds: WorkerKind[] = ['orchestrator', 'compute', 'judge']): Promise<void> {
-    for (const k of kinds) this.procs.set(k, longrl(['worker', k, '--address', this.target.address, '--store', this.store], this.env));
-    await Promise.all(kinds.map((k) => this.procs.get(k)!.waitFor(/worker polling/, 120_000)));
+    await Promise.all(kinds.map((k) => this.startAs(k, k)));
   }
 
-  async kill(kind: WorkerKind): Promise<void> {
+  /** Start a worker process of `kind` under `name`; resolves to the task queues it polls. */
+  async startAs(name: string, kind: WorkerKind): Promise<string[]> {
+    const p = longrl(['worker', kind, '--address', this.target.address, '--store', this.store], this.env);
+    this.procs.set(name, p);
+    await p.waitFor(/worker polling (.*) on /, 120_000);
+    return /worker polling (.*) on /.exec(p.output())![1].split(', ');
+  }
+
+  async kill(kind: string): Promise<void> {
     const p = this.procs.get(kind);
     if (!p) return;
     p.child.kill('SIGKILL');
@@ -88,6 +98,31 @@ export async function progress(handle: WorkflowHandle): Promise<RunProgress> {
 
 export function result(handle: WorkflowHandle): Promise<TrainingRunResult> {
   return handle.result() as Promise<TrainingRunResult>;
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** Activities of a history: type and the task queue each was scheduled on. */
+export function scheduledActivities(events: readonly HistoryEvent[]): Array<{ type: string; queue: string }> {
+  return events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => ({ type: e.activityTaskScheduledEventAttributes!.activityType!.name!, queue: e.activityTaskScheduledEventAttributes!.taskQueue!.name! }));
+}
+
+/** Timeout kinds of the activity timeouts in a history (proto enum values, `temporal.api.enums.v1.TimeoutType`). */
+export function activityTimeouts(events: readonly HistoryEvent[]): number[] {
+  return events.filter((e) => e.activityTaskTimedOutEventAttributes).map((e) => Number(e.activityTaskTimedOutEventAttributes!.failure?.timeoutFailureInfo?.timeoutType));
+}
+
+/** Every event of a workflow id, across its continue-as-new runs (oldest first). */
+export async function allRunEvents(client: Client, workflowId: string): Promise<HistoryEvent[]> {
+  const runs: HistoryEvent[][] = [];
+  let runId: string | undefined;
+  for (;;) {
+    const h = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    runs.unshift(h.events ?? []);
+    const prev = h.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    if (!prev) return runs.flat();
+    runId = prev;
+  }
 }
 
 /** Every payload's byte size in a history (inputs, results, signals, queries' args ...). */

@@ -11,13 +11,14 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import { readStepRecords } from '../../../activities/ledger';
 import { verifyCheckpoint } from '../../../engine';
 import { ArtifactStore } from '../../../infra/store/artifacts';
 import { listTempFiles } from '../../../infra/store/atomic';
 import { workflowBundle } from '../../../workers/common';
 import { ROOT, eventually, tempDir, testTarget } from '../../support/env';
-import { Workers, payloadSizes, progress, rejectsWith, result, saveHistory, startRun, terminateLeftovers, withClient } from './helpers';
+import { Workers, activityTimeouts, allRunEvents, payloadSizes, progress, rejectsWith, result, saveHistory, scheduledActivities, startRun, terminateLeftovers, withClient } from './helpers';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'histories');
 
@@ -39,9 +40,12 @@ describe('training pipeline (real dev server, worker processes)', function () {
   const out = tempDir('pipeline-runs');
   let workers: Workers;
 
+  let computeQueues: string[] = [];
+
   before(async () => {
     workers = new Workers(testTarget(), store);
-    await workers.start();
+    await workers.start(['orchestrator', 'judge']);
+    computeQueues = await workers.startAs('compute', 'compute');
   });
   afterEach(async () => {
     await terminateLeftovers(workers.target);
@@ -66,7 +70,11 @@ describe('training pipeline (real dev server, worker processes)', function () {
       const phase = client.workflow.getHandle(`${id}--long`);
       const phaseHistory = await phase.fetchHistory();
       const phaseActs = new Set(phaseHistory.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name));
-      for (const a of ['rollout', 'scoreRollout', 'policyUpdate', 'saveCheckpoint']) assert.ok(phaseActs.has(a), `${a} missing in phase history`);
+      // Rule-only rewards: each step generates and scores on the compute worker (fused generation).
+      for (const a of ['generateScored', 'policyUpdate', 'saveCheckpoint']) assert.ok(phaseActs.has(a), `${a} missing in phase history`);
+      // Worker affinity: every compute activity of the phase went to the compute worker's own queue.
+      const [, ownQueue] = computeQueues;
+      for (const a of scheduledActivities(await allRunEvents(client, `${id}--short`))) assert.equal(a.queue, ownQueue, `${a.type} scheduled on ${a.queue}`);
       const sftHistory = await client.workflow.getHandle(`${id}--sft`).fetchHistory();
 
       // Payloads stay far below Temporal's limits (architecture.md: aim < 256 KB).
@@ -103,6 +111,30 @@ describe('training pipeline (real dev server, worker processes)', function () {
     await verifyCheckpoint(ck.dir);
   });
 
+  it('keeps a run on the compute worker that holds its weights while a second compute worker polls the shared queue', async () => {
+    const second = await workers.startAs('compute-2', 'compute');
+    try {
+      const id = `pipeline-affinity-${Date.now()}`;
+      await withClient(workers.target, async (client) => {
+        const r = await result(await startRun(client, id, [], { outputDir: out }));
+        assert.equal(r.status, 'completed');
+        const acts = (await Promise.all([id, `${id}--sft`, `${id}--short`, `${id}--long`].map(async (w) => scheduledActivities(await allRunEvents(client, w)))))
+          .flat()
+          .filter((a) => a.queue.startsWith('longrl-compute'));
+        // Only data preparation, the run's first compute activity, went to the shared queue;
+        // every later one to the own queue of the one worker that took it.
+        assert.deepEqual(acts.filter((a) => a.queue === 'longrl-compute').map((a) => a.type), ['prepareData']);
+        const own = new Set(acts.filter((a) => a.type !== 'prepareData').map((a) => a.queue));
+        assert.equal(own.size, 1, `compute activities spread over ${[...own].join(', ')}`);
+        assert.ok([computeQueues[1], second[1]].includes([...own][0]));
+        // The weights never had to be reloaded: no ModelStateLost rewinds.
+        assert.deepEqual(r.phases.map((p) => p.rewinds), [0, 0, 0]);
+      });
+    } finally {
+      await workers.kill('compute-2');
+    }
+  });
+
   it('loses no step when the compute worker is SIGKILLed mid-phase (ModelStateLost rewinds to the last checkpoint)', async () => {
     const id = `pipeline-kill-${Date.now()}`;
     const r = await withClient(workers.target, async (client) => {
@@ -112,9 +144,20 @@ describe('training pipeline (real dev server, worker processes)', function () {
         const p = await progress(handle);
         return p.phase === 'short' && p.step >= 1;
       }, 180_000, 'first RL step');
+      const deadQueue = computeQueues[1];
       await workers.kill('compute');
-      await workers.start(['compute']);
-      return result(handle);
+      computeQueues = await workers.startAs('compute', 'compute');
+      const res = await result(handle);
+      // Worker affinity: what was sent to the dead worker's own queue timed out there
+      // (schedule-to-start) and went to the shared queue; once the new worker had the
+      // weights, the rest of the run went to its own queue.
+      const events = await allRunEvents(client, `${id}--short`);
+      assert.ok(activityTimeouts(events).includes(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START), 'no schedule-to-start timeout on the dead worker\'s queue');
+      const queues = scheduledActivities(events).map((a) => a.queue);
+      assert.ok(queues.includes(deadQueue) && queues.includes('longrl-compute'), `queues: ${queues.join(', ')}`);
+      assert.equal(queues[queues.length - 1], computeQueues[1]);
+      for (const a of scheduledActivities(await allRunEvents(client, `${id}--long`))) assert.equal(a.queue, computeQueues[1], `${a.type} scheduled on ${a.queue}`);
+      return res;
     });
     assert.equal(r.status, 'completed');
     const short = r.phases.find((p) => p.name === 'short')!;
