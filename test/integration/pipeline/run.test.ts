@@ -111,6 +111,26 @@ describe('training pipeline (real dev server, worker processes)', function () {
     await verifyCheckpoint(ck.dir);
   });
 
+  it('trains the same with fused generation as with one rollout and one scoreRollout activity per batch', async () => {
+    // Seeds derive from (run seed, phase, step), not the run id: two runs of one config must
+    // draw the same batches and samples, whichever way a step's batches are generated.
+    const ids = { fused: `pipeline-fused-${Date.now()}`, split: `pipeline-split-${Date.now()}` };
+    await withClient(workers.target, async (client) => {
+      for (const [mode, id] of Object.entries(ids)) {
+        const r = await result(await startRun(client, id, [`workers.fuseGeneration=${mode === 'fused' ? 'auto' : 'off'}`], { outputDir: out }));
+        assert.equal(r.status, 'completed');
+        const types = new Set(scheduledActivities(await allRunEvents(client, `${id}--short`)).map((a) => a.type));
+        assert.equal(types.has('generateScored'), mode === 'fused');
+        assert.equal(types.has('scoreRollout'), mode === 'split');
+      }
+    });
+    const storeOf = new ArtifactStore(store);
+    const [fused, split] = await Promise.all([readStepRecords(storeOf, ids.fused), readStepRecords(storeOf, ids.split)]);
+    const same = (s: (typeof fused)[number]) => [s.phase, s.step, s.genBatches, s.kept, s.filteredFraction, s.accuracy, s.rewardMean, s.responseLengthMean, s.optimizerSteps];
+    assert.deepEqual(fused.map(same), split.map(same));
+    for (let i = 0; i < fused.length; i++) assert.ok(Math.abs(fused[i].loss - split[i].loss) <= 1e-5 * Math.max(1, Math.abs(split[i].loss)), `step ${i}: loss ${fused[i].loss} vs ${split[i].loss}`);
+  });
+
   it('keeps a run on the compute worker that holds its weights while a second compute worker polls the shared queue', async () => {
     const second = await workers.startAs('compute-2', 'compute');
     try {
