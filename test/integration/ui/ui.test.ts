@@ -28,7 +28,7 @@ const INPUT: TrainingRunInput = {
 };
 
 /** Activity types that run on the compute task queue (activities/types.ts ComputeActivities). */
-const COMPUTE_ACTIVITIES = ['rollout', 'policyUpdate', 'saveCheckpoint', 'evalRollout', 'sftChunk', 'prepareData'];
+const COMPUTE_ACTIVITIES = ['generateScored', 'rollout', 'policyUpdate', 'saveCheckpoint', 'evalRollout', 'sftChunk', 'prepareData'];
 
 async function stopAll(procs: Proc[]): Promise<void> {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
