@@ -22,6 +22,7 @@ import type {
   CheckpointInput,
   GenerateScoredInput,
   GenerateScoredResult,
+  RolloutSampling,
   ScoreInput,
   ScoreResult,
   CheckpointRef,
@@ -70,6 +71,30 @@ export function createComputeActivities(deps: {
     const file = await engine.cachedJson<ItemsFile & { byId?: Map<string, PreparedItem> }>(ref);
     file.byId ??= new Map(file.items.map((i) => [i.id, i]));
     return file.byId;
+  }
+
+  /** One generation batch of RL items (by id), as `rollout` and `generateScored` draw them. */
+  async function rolloutItems(activity: string, config: RunConfig, input: RolloutSampling & { expect: RolloutInput['expect']; items: RolloutInput['items'] }, plan: { itemIds: readonly string[]; retroIds: readonly string[]; seed: number; key: string }): Promise<RolloutResult> {
+    const byId = await itemsById(input.items);
+    const items = plan.itemIds.map((id) => {
+      const it = byId.get(id);
+      if (!it) throw ApplicationFailure.nonRetryable(`${activity}: item '${id}' is not in ${input.items.key}`, 'DataError');
+      return it;
+    });
+    return generateGroups({
+      expect: input.expect,
+      config,
+      items,
+      retro: new Set(plan.retroIds),
+      G: input.groupSize,
+      temperature: input.temperature,
+      topP: input.topP,
+      topK: input.topK,
+      maxResponseTokens: input.maxResponseTokens,
+      maxInputTokens: input.maxInputTokens,
+      seed: plan.seed,
+      key: plan.key,
+    });
   }
 
   /** Generate G samples for each item and write the rollout artifact. */
@@ -195,27 +220,7 @@ export function createComputeActivities(deps: {
 
     /** G samples per prompt of one generation batch (architecture.md: rollout). */
     async rollout(input: RolloutInput): Promise<RolloutResult> {
-      const config = await engine.loadConfig(input.config);
-      const byId = await itemsById(input.items);
-      const items = input.itemIds.map((id) => {
-        const it = byId.get(id);
-        if (!it) throw ApplicationFailure.nonRetryable(`rollout: item '${id}' is not in ${input.items.key}`, 'DataError');
-        return it;
-      });
-      return generateGroups({
-        expect: input.expect,
-        config,
-        items,
-        retro: new Set(input.retroIds),
-        G: input.groupSize,
-        temperature: input.temperature,
-        topP: input.topP,
-        topK: input.topK,
-        maxResponseTokens: input.maxResponseTokens,
-        maxInputTokens: input.maxInputTokens,
-        seed: input.seed,
-        key: input.key,
-      });
+      return rolloutItems('rollout', await engine.loadConfig(input.config), input, input);
     },
 
     /**
@@ -229,31 +234,12 @@ export function createComputeActivities(deps: {
       if (config.reward.judge.enabled || !deps.scoreRuleOnly) {
         throw ApplicationFailure.nonRetryable('generateScored scores with the rule verifiers only, but reward.judge.enabled is true: judge calls belong on the judge queue (workers.fuseGeneration applies to rule-only rewards)', 'InvalidConfig');
       }
-      const byId = await itemsById(input.items);
       const ctx = Context.current();
       const batches: Array<{ rollout: RolloutResult; scores: ScoreResult }> = [];
       let kept = 0;
       for (const b of input.batches) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
-        const items = b.itemIds.map((id) => {
-          const it = byId.get(id);
-          if (!it) throw ApplicationFailure.nonRetryable(`generateScored: item '${id}' is not in ${input.items.key}`, 'DataError');
-          return it;
-        });
-        const rollout = await generateGroups({
-          expect: input.expect,
-          config,
-          items,
-          retro: new Set(b.retroIds),
-          G: input.groupSize,
-          temperature: input.temperature,
-          topP: input.topP,
-          topK: input.topK,
-          maxResponseTokens: input.maxResponseTokens,
-          maxInputTokens: input.maxInputTokens,
-          seed: b.seed,
-          key: `${b.key}/rollout.json`,
-        });
+        const rollout = await rolloutItems('generateScored', config, input, { ...b, key: `${b.key}/rollout.json` });
         const scores = await deps.scoreRuleOnly({ rollout: rollout.ref, key: `${b.key}/scores.json`, config: input.config, shaping: input.shaping });
         batches.push({ rollout, scores });
         kept += input.filter ? scores.groups.filter((g) => keepGroup(g.accuracies)).length : scores.groups.length;

@@ -77,19 +77,23 @@ export interface SftChunkResult {
   readonly wallMs: number;
 }
 
-export interface RolloutInput {
-  readonly expect: ModelExpectation;
-  /** Items to roll out: the RL items artifact and ids inside it. */
-  readonly items: ArtifactRef;
-  readonly itemIds: readonly string[];
-  /** Which of them came from the retrospective buffer. */
-  readonly retroIds: readonly string[];
+/** How a step samples: G responses per prompt, the sampling knobs and the budgets. */
+export interface RolloutSampling {
   readonly groupSize: number;
   readonly temperature: number;
   readonly topP: number;
   readonly topK: number;
   readonly maxResponseTokens: number;
   readonly maxInputTokens: number;
+}
+
+export interface RolloutInput extends RolloutSampling {
+  readonly expect: ModelExpectation;
+  /** Items to roll out: the RL items artifact and ids inside it. */
+  readonly items: ArtifactRef;
+  readonly itemIds: readonly string[];
+  /** Which of them came from the retrospective buffer. */
+  readonly retroIds: readonly string[];
   readonly seed: number;
   /** Store key for the rollout artifact (unique per run/phase/step/genBatch). */
   readonly key: string;
@@ -111,16 +115,10 @@ export interface GenerationBatchPlan {
  * the kept groups to `stopWhenKept` (kept: accuracy not constant in the group when
  * `filter`, DAPO; every group otherwise). The workflow replays the DAPO decision itself.
  */
-export interface GenerateScoredInput {
+export interface GenerateScoredInput extends RolloutSampling {
   readonly expect: ModelExpectation;
   readonly items: ArtifactRef;
   readonly batches: readonly GenerationBatchPlan[];
-  readonly groupSize: number;
-  readonly temperature: number;
-  readonly topP: number;
-  readonly topK: number;
-  readonly maxResponseTokens: number;
-  readonly maxInputTokens: number;
   readonly shaping: boolean;
   readonly stopWhenKept: number;
   readonly filter: boolean;

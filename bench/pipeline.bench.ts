@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { loadConfig } from '../config';
+import { executionChain } from '../infra/audit';
 import { connectClient, TASK_QUEUES } from '../infra/temporal/connection';
 import { ensureDevServer } from '../infra/temporal/devserver';
 import { createWorker } from '../workers';
@@ -28,19 +29,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(p));
     });
   });
-}
-
-/** All runs of a workflow id, following continue-as-new back to the first. */
-async function allRuns(client: Client, workflowId: string): Promise<Event[][]> {
-  const runs: Event[][] = [];
-  let runId: string | undefined;
-  for (;;) {
-    const h = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    runs.unshift(h.events ?? []);
-    const prev = h.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
-    if (!prev) return runs;
-    runId = prev;
-  }
 }
 
 function analyse(runs: Event[][]) {
@@ -115,7 +103,7 @@ async function main(): Promise<void> {
   let totalAct = 0;
   let steps = 0;
   for (const phase of config.rl.phases) {
-    const runs = await allRuns(client, `${id}--${phase.name}`);
+    const runs = (await executionChain(client, `${id}--${phase.name}`)).map((r) => r.events);
     const a = analyse(runs);
     if (process.env.LONGRL_BENCH_TRACE) {
       // Event-by-event deltas of the first run of the phase (to see where a step's time goes).

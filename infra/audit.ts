@@ -355,7 +355,7 @@ interface RunHistory {
  * Every run (execution) of one workflow id, oldest first: from the run given (or the
  * latest), back through `continuedExecutionRunId` and forward through `newExecutionRunId`.
  */
-async function executionChain(client: Client, workflowId: string, runId?: string): Promise<RunHistory[]> {
+export async function executionChain(client: Client, workflowId: string, runId?: string): Promise<RunHistory[]> {
   const fetch = async (rid?: string): Promise<RunHistory> => {
     const h = client.workflow.getHandle(workflowId, rid);
     const hist = await h.fetchHistory();

@@ -5,6 +5,7 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import { spawnSync } from 'node:child_process';
 import type { temporal } from '@temporalio/proto';
 import { acquireTemporalCli } from '../../../infra/temporal/acquire';
+import { executionChain } from '../../../infra/audit';
 import { loadConfig } from '../../../config';
 import { connectClient, TASK_QUEUES, type ServerTarget } from '../../../infra/temporal/connection';
 import type { RunProgress } from '../../../workflows/contracts';
@@ -114,15 +115,7 @@ export function activityTimeouts(events: readonly HistoryEvent[]): number[] {
 
 /** Every event of a workflow id, across its continue-as-new runs (oldest first). */
 export async function allRunEvents(client: Client, workflowId: string): Promise<HistoryEvent[]> {
-  const runs: HistoryEvent[][] = [];
-  let runId: string | undefined;
-  for (;;) {
-    const h = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    runs.unshift(h.events ?? []);
-    const prev = h.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
-    if (!prev) return runs.flat();
-    runId = prev;
-  }
+  return (await executionChain(client, workflowId)).flatMap((r) => r.events);
 }
 
 /** Every payload's byte size in a history (inputs, results, signals, queries' args ...). */
