@@ -61,11 +61,30 @@ export class ComputeEngine {
 
   constructor(readonly store: ArtifactStore, private readonly threads?: number) {}
 
-  /** The engine thread, started on first use. */
-  policyHost(threads?: number): Promise<PolicyHost> {
-    this.host ??= PolicyHost.start({ threads: this.threads ?? (threads || undefined) });
+  /**
+   * The engine thread, started on first use with the run's `workers.computeThreads` (unless
+   * the worker was started with a fixed count). A run that asks for another count restarts
+   * it: the weights in memory are dropped and reloaded from the run's checkpoint (a worker
+   * serving runs with different counts pays that reload when it switches between them).
+   */
+  async policyHost(threads?: number): Promise<PolicyHost> {
+    const want = this.threads ?? (threads || undefined);
+    if (this.host && want !== this.hostThreads) {
+      const old = this.host;
+      this.host = undefined;
+      this.resident = null;
+      await old.then((h) => h.close()).catch(() => undefined);
+    }
+    if (!this.host) {
+      this.hostThreads = want;
+      this.host = PolicyHost.start({ threads: want });
+      this.host.catch(() => {
+        if (this.hostThreads === want) this.host = undefined;
+      });
+    }
     return this.host;
   }
+  private hostThreads: number | undefined;
 
   loadConfig(ref: ArtifactRef): Promise<RunConfig> {
     return this.store.getJsonCached<RunConfig>(ref);
