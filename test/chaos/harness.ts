@@ -75,6 +75,12 @@ export function chaosSets(opts: { rlSteps?: number; sftItems?: number; maxAttemp
     'data.heldoutItems=4',
     `data.sftItems=${opts.sftItems ?? 64}`,
     'data.minPromptTokens=64',
+    // The question mix is pinned here, not taken from the quick preset: with prompts this short
+    // some mixes draw a multi-hop question below its minimum length (a DataError by design).
+    'data.kinds.single=2',
+    'data.kinds.multihop=1',
+    'data.kinds.numeric=1',
+    'data.kinds.choice=1',
     'sft.epochs=2',
     'sft.maxInputTokens=128',
     'sft.maxResponseTokens=32',

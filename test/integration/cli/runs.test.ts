@@ -17,7 +17,7 @@ import type { RunProgress } from '../../../workflows/contracts';
 import { eventually, longrl, tempDir, testTarget, type Proc } from '../../support/env';
 
 const TINY = [
-  'data.sftItems=16', 'sft.epochs=1', 'data.trainItems=16', 'data.heldoutItems=4', 'rl.phases[0].steps=1', 'rl.phases[1].steps=1',
+  'data.sftItems=16', 'sft.epochs=1', 'data.trainItems=16', 'data.heldoutItems=4', 'rl.trainBatchSize=4', 'rl.miniBatchSize=2', 'rl.phases[0].steps=1', 'rl.phases[1].steps=1',
   'eval.samplesPerItem=2', 'sampling.maxResponseTokens=48',
 ];
 

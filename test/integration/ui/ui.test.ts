@@ -22,7 +22,7 @@ import { ARTIFACT_DIR, CHROMIUM_PATH, filterList, launchUi, listUrl, openTab, ru
 const INPUT: TrainingRunInput = {
   config: {
     preset: 'quick',
-    set: ['data.sftItems=64', 'sft.epochs=1', 'rl.phases[0].steps=2', 'rl.phases[1].steps=40', 'data.trainItems=40', 'data.heldoutItems=8'],
+    set: ['data.sftItems=64', 'sft.epochs=1', 'rl.phases[0].steps=2', 'rl.phases[1].steps=40', 'data.trainItems=40', 'data.heldoutItems=8', 'rl.trainBatchSize=4', 'rl.miniBatchSize=2'],
   },
   configSource: 'ui',
 };
