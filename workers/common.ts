@@ -20,6 +20,8 @@ export interface WorkerOptions {
   /** Worker identity shown in the UI (default `<kind>@<host>:<pid>`). */
   readonly identity?: string;
   readonly maxConcurrentActivities?: number;
+  /** Compute workers: stable name of the worker's own task queue (see workers/compute.ts). */
+  readonly workerId?: string;
 }
 
 export function defaultStoreRoot(): string {

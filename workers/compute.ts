@@ -21,9 +21,14 @@ import { createKindWorker, storeOf, WorkerGroup, type WorkerOptions } from './co
 /** Activities that use the resident policy: serialized per process, results tagged with the worker's queue. */
 export const ENGINE_ACTIVITIES = ['prepareData', 'sftChunk', 'rollout', 'generateScored', 'policyUpdate', 'saveCheckpoint', 'evalRollout'] as const;
 
-/** This worker's own task queue: unique per process start (a restarted worker holds no weights). */
-export function workerQueueName(): string {
-  return `${TASK_QUEUES.compute}@${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+/**
+ * This worker's own task queue. By default unique per process start; with a stable
+ * `--worker-id` a restarted worker takes over its queue at once, instead of the runs on it
+ * waiting `workers.affinityFallbackAfter` for the shared queue (either way it holds no
+ * weights yet and reloads the run's checkpoint, or the phase rewinds to it).
+ */
+export function workerQueueName(workerId?: string): string {
+  return `${TASK_QUEUES.compute}@${workerId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`}`;
 }
 
 /** A FIFO lock: `acquire()` resolves to a release function when it is the caller's turn. */
@@ -82,7 +87,7 @@ export async function createComputeWorker(opts: WorkerOptions): Promise<WorkerGr
   const store = storeOf(opts);
   // Temp files of killed writers (atomic writes that never finished) are garbage.
   await cleanupStaleTempFiles(store.root);
-  const queue = workerQueueName();
+  const queue = workerQueueName(opts.workerId);
   const activities = placedActivities(createComputeActivitySet({ store }), queue);
   // One resident policy per process: engine activities run one at a time (TurnLock).
   const slots = opts.maxConcurrentActivities ?? 1;

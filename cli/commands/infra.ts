@@ -81,13 +81,19 @@ export function registerInfraCommands(program: Command): void {
       .argument('<kind>', `one of ${WORKER_KINDS.join(', ')}`)
       .description('run one worker process (so workers can live on different machines); SIGINT/SIGTERM drain it gracefully')
       .option('--store <dir>', 'artifact store root (shared by all workers of a run)')
-      .option('--max-concurrent <n>', 'maximum concurrent activities'),
-  ).action(async (kind: string, o: ServerFlags & { store?: string; maxConcurrent?: string }) => {
+      .option('--max-concurrent <n>', 'maximum concurrent activities')
+      .option('--worker-id <id>', 'compute only: a stable name for this worker\'s own task queue (longrl-compute@ID), so that a restarted worker serves the runs that were on it at once (default: host, pid and a random id)'),
+  ).action(async (kind: string, o: ServerFlags & { store?: string; maxConcurrent?: string; workerId?: string }) => {
     if (!WORKER_KINDS.includes(kind as WorkerKind)) throw new UserError(`unknown worker kind '${kind}'; use one of ${WORKER_KINDS.join(', ')}`);
+    if (o.workerId !== undefined && kind !== 'compute') throw new UserError(`--worker-id applies to compute workers only (got kind '${kind}')`);
+    if (o.workerId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(o.workerId)) {
+      throw new UserError(`--worker-id '${o.workerId}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    }
     const worker = await createWorker(kind as WorkerKind, {
       target: targetOf(o),
       storeRoot: o.store,
       maxConcurrentActivities: o.maxConcurrent ? Number(o.maxConcurrent) : undefined,
+      workerId: o.workerId,
     });
     say(`${kind} worker polling ${worker.queues.join(', ')} on ${targetOf(o).address}`);
     await worker.run();

@@ -56,6 +56,16 @@ describe('bad input: Temporal (unreachable server, UI input, data stage of a run
     ]);
   });
 
+  it('a worker id on a non-compute worker, or one that cannot name a task queue: one line each, exit 2', async () => {
+    const dead = `127.0.0.1:${await closedPort()}`;
+    assertUserError(await cli(['worker', 'judge', '--worker-id', 'gpu-0', '--address', dead]), [
+      "longrl: --worker-id applies to compute workers only (got kind 'judge')",
+    ]);
+    assertUserError(await cli(['worker', 'compute', '--worker-id', 'gpu 0/a', '--address', dead]), [
+      "longrl: --worker-id 'gpu 0/a': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    ]);
+  });
+
   /** Start a TrainingRun with `input` as the UI would and return its failure (it must fail). */
   async function failedRun(name: string, input: unknown): Promise<{ failure: ApplicationFailure; handle: WorkflowHandle }> {
     const id = `bad-input-${name}-${stamp}`;

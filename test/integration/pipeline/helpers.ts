@@ -41,8 +41,8 @@ export class Workers {
   }
 
   /** Start a worker process of `kind` under `name`; resolves to the task queues it polls. */
-  async startAs(name: string, kind: WorkerKind): Promise<string[]> {
-    const p = longrl(['worker', kind, '--address', this.target.address, '--store', this.store], this.env);
+  async startAs(name: string, kind: WorkerKind, extra: string[] = []): Promise<string[]> {
+    const p = longrl(['worker', kind, '--address', this.target.address, '--store', this.store, ...extra], this.env);
     this.procs.set(name, p);
     await p.waitFor(/worker polling (.*) on /, 120_000);
     return /worker polling (.*) on /.exec(p.output())![1].split(', ');

@@ -193,6 +193,38 @@ describe('training pipeline (real dev server, worker processes)', function () {
     assert.deepEqual((await listTempFiles(store)).filter((f) => f.includes(id)), []);
   });
 
+  it('lets a compute worker restarted under the same --worker-id take its runs back at once', async () => {
+    const id = `pipeline-workerid-${Date.now()}`;
+    await workers.kill('compute');
+    const queue = 'longrl-compute@pipeline-gpu-0';
+    assert.deepEqual((await workers.startAs('compute', 'compute', ['--worker-id', 'pipeline-gpu-0']))[1], queue);
+    try {
+      const r = await withClient(workers.target, async (client) => {
+        const handle = await startRun(client, id, ['rl.phases[0].steps=3', 'rl.checkpointEvery=2'], { outputDir: out });
+        await eventually(async () => {
+          const p = await progress(handle);
+          return p.phase === 'short' && p.step >= 1;
+        }, 180_000, 'first RL step');
+        await workers.kill('compute');
+        await workers.startAs('compute', 'compute', ['--worker-id', 'pipeline-gpu-0']);
+        const res = await result(handle);
+        // Nothing waited for a fallback: every compute activity of the phases stayed on the one queue.
+        for (const phase of ['short', 'long']) {
+          const events = await allRunEvents(client, `${id}--${phase}`);
+          assert.deepEqual(activityTimeouts(events).filter((t) => t === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START), []);
+          for (const a of scheduledActivities(events)) assert.equal(a.queue, queue, `${a.type} scheduled on ${a.queue}`);
+        }
+        return res;
+      });
+      assert.equal(r.status, 'completed');
+      assert.deepEqual(finalCheckpoint(store, id).stepIds, expectedStepIds(id, { short: 3, long: 2 }), 'every step applied exactly once');
+    } finally {
+      // Back to a default-named compute worker for the tests after this one.
+      await workers.kill('compute');
+      computeQueues = await workers.startAs('compute', 'compute');
+    }
+  });
+
   it('pauses, resumes and aborts through Updates, each with a reason', async () => {
     const id = `pipeline-ops-${Date.now()}`;
     await withClient(workers.target, async (client) => {

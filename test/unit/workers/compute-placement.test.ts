@@ -32,6 +32,8 @@ describe('compute worker placement (affinity and turns)', () => {
     const b = workerQueueName();
     assert.match(a, /^longrl-compute@.+-\d+-[0-9a-f]{6}$/);
     assert.notEqual(a, b);
+    // A stable id names the same queue across restarts.
+    assert.equal(workerQueueName('gpu-0'), 'longrl-compute@gpu-0');
   });
 
   it('serializes engine activities across queues and tags their results with the worker queue', async () => {
