@@ -54,6 +54,19 @@ describe('training pipeline (real dev server, worker processes)', function () {
     await workers?.stop();
   });
 
+  /**
+   * A run with 3 steps in phase `short` (checkpoint after step 2), once its first RL step is
+   * done: the weights (version v+1) then exist only in the compute worker's memory.
+   */
+  async function startThreeStepRunAfterFirstStep(client: Parameters<Parameters<typeof withClient>[1]>[0], id: string) {
+    const handle = await startRun(client, id, ['rl.phases[0].steps=3', 'rl.checkpointEvery=2'], { outputDir: out });
+    await eventually(async () => {
+      const p = await progress(handle);
+      return p.phase === 'short' && p.step >= 1;
+    }, 180_000, 'first RL step');
+    return handle;
+  }
+
   it('runs SFT, two curriculum phases, evaluation and the report; histories are small and replay', async () => {
     const id = `pipeline-tiny-${Date.now()}`;
     const r = await withClient(workers.target, async (client) => {
@@ -160,12 +173,7 @@ describe('training pipeline (real dev server, worker processes)', function () {
   it('loses no step when the compute worker is SIGKILLed mid-phase (ModelStateLost rewinds to the last checkpoint)', async () => {
     const id = `pipeline-kill-${Date.now()}`;
     const r = await withClient(workers.target, async (client) => {
-      const handle = await startRun(client, id, ['rl.phases[0].steps=3', 'rl.checkpointEvery=2'], { outputDir: out });
-      // After step 0 of the first phase the weights (version v+1) exist only in the worker's memory.
-      await eventually(async () => {
-        const p = await progress(handle);
-        return p.phase === 'short' && p.step >= 1;
-      }, 180_000, 'first RL step');
+      const handle = await startThreeStepRunAfterFirstStep(client, id);
       const deadQueue = computeQueues[1];
       await workers.kill('compute');
       computeQueues = await workers.startAs('compute', 'compute');
@@ -200,11 +208,7 @@ describe('training pipeline (real dev server, worker processes)', function () {
     assert.deepEqual((await workers.startAs('compute', 'compute', ['--worker-id', 'pipeline-gpu-0']))[1], queue);
     try {
       const r = await withClient(workers.target, async (client) => {
-        const handle = await startRun(client, id, ['rl.phases[0].steps=3', 'rl.checkpointEvery=2'], { outputDir: out });
-        await eventually(async () => {
-          const p = await progress(handle);
-          return p.phase === 'short' && p.step >= 1;
-        }, 180_000, 'first RL step');
+        const handle = await startThreeStepRunAfterFirstStep(client, id);
         await workers.kill('compute');
         await workers.startAs('compute', 'compute', ['--worker-id', 'pipeline-gpu-0']);
         const res = await result(handle);
