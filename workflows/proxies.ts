@@ -56,8 +56,6 @@ export function isScheduleToStartTimeout(err: unknown): boolean {
 export class ComputeAffinity {
   private readonly proxies = new Map<string, ComputeActivities>();
   private readonly fallbackMs: number;
-  /** Compute activities that fell back to the shared queue (shown in progress and tests). */
-  fallbacks = 0;
 
   constructor(private readonly config: RunConfig, private readonly heartbeatOverride: string | undefined, private queue: string | null) {
     this.fallbackMs = durationMs(config.workers.affinityFallbackAfter);
@@ -102,7 +100,6 @@ export class ComputeAffinity {
       } catch (err) {
         if (!isScheduleToStartTimeout(err)) throw err;
         // That worker is gone or busy: any compute worker may take it from the shared queue.
-        this.fallbacks++;
         if (this.queue === queue) this.queue = null;
       }
     }
@@ -112,7 +109,8 @@ export class ComputeAffinity {
   /** Compute activities with one timeout preset, routed by affinity. */
   activities(preset: 'longTrainStep' | 'bookkeeping'): ComputeActivities {
     return new Proxy({} as ComputeActivities, {
-      get: (_target, name) => (input: unknown) => this.call(preset, name as keyof ComputeActivities, input),
+      // Not a thenable (`then` stays undefined), so the object can be returned from async code.
+      get: (_target, name) => (typeof name !== 'string' || name === 'then' ? undefined : (input: unknown) => this.call(preset, name as keyof ComputeActivities, input)),
     });
   }
 }
