@@ -77,6 +77,18 @@ export function longrl(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   };
 }
 
+/**
+ * Stop worker processes: SIGTERM (they drain gracefully), then SIGKILL whatever is still
+ * alive after `graceMs`, so that no test leaves pollers behind.
+ */
+export async function stopProcs(procs: readonly Proc[], graceMs: number): Promise<void> {
+  const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null;
+  for (const p of procs) if (alive(p)) p.child.kill('SIGTERM');
+  const timer = setTimeout(() => procs.forEach((p) => alive(p) && p.child.kill('SIGKILL')), graceMs);
+  await Promise.all(procs.map((p) => p.exited()));
+  clearTimeout(timer);
+}
+
 /** Poll `fn` until it returns a truthy value. */
 export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { ApplicationFailure, Client, WorkflowFailedError, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { connectClient, TASK_QUEUES } from '../../../infra/temporal/connection';
 import { progressQuery, type RunProgress } from '../../../workflows/contracts';
-import { eventually, longrl, tempDir, testTarget, type Proc } from '../../support/env';
+import { eventually, longrl, stopProcs, tempDir, testTarget, type Proc } from '../../support/env';
 import { cli, assertUserError, closedPort, jsonl, qa, writeFile } from './support';
 
 describe('bad input: Temporal (unreachable server, UI input, data stage of a run)', function () {
@@ -40,11 +40,7 @@ describe('bad input: Temporal (unreachable server, UI input, data stage of a run
       if ((await h.describe().catch(() => undefined))?.status.name === 'RUNNING') await h.terminate('bad-input test cleanup').catch(() => undefined);
     }
     await connection?.close();
-    const alive = (w: Proc) => w.child.exitCode === null && w.child.signalCode === null;
-    for (const w of workers) if (alive(w)) w.child.kill('SIGTERM');
-    const t = setTimeout(() => workers.forEach((w) => alive(w) && w.child.kill('SIGKILL')), 15_000);
-    await Promise.all(workers.map((w) => w.exited()));
-    clearTimeout(t);
+    await stopProcs(workers, 15_000);
   });
 
   it('an unreachable Temporal address: names the address, says refused and what to do', async () => {

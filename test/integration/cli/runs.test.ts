@@ -14,7 +14,7 @@ import { Client } from '@temporalio/client';
 import type { AuditEntry } from '../../../infra/audit';
 import { connectClient, TASK_QUEUES } from '../../../infra/temporal/connection';
 import type { RunProgress } from '../../../workflows/contracts';
-import { eventually, longrl, tempDir, testTarget, type Proc } from '../../support/env';
+import { eventually, longrl, stopProcs, tempDir, testTarget, type Proc } from '../../support/env';
 
 const TINY = [
   'data.sftItems=16', 'sft.epochs=1', 'data.trainItems=16', 'data.heldoutItems=4', 'rl.trainBatchSize=4', 'rl.miniBatchSize=2', 'rl.phases[0].steps=1', 'rl.phases[1].steps=1',
@@ -44,12 +44,8 @@ describe('longrl train / runs (real dev server, worker processes)', function () 
   });
 
   after(async () => {
-    const alive = (w: Proc) => w.child.exitCode === null && w.child.signalCode === null;
-    for (const w of workers) if (alive(w)) w.child.kill('SIGTERM');
     // A compute worker whose engine thread holds a policy may not exit on SIGTERM (see the report); do not leak it.
-    const t = setTimeout(() => workers.forEach((w) => alive(w) && w.child.kill('SIGKILL')), 15_000);
-    await Promise.all(workers.map((w) => w.exited()));
-    clearTimeout(t);
+    await stopProcs(workers, 15_000);
   });
 
   it('runs a tiny run attached, paused / shown / listed / resumed by reasoned Updates, ending with the report line; the audit shows the pause and its reason', async () => {

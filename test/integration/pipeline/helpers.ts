@@ -10,7 +10,7 @@ import { loadConfig } from '../../../config';
 import { connectClient, TASK_QUEUES, type ServerTarget } from '../../../infra/temporal/connection';
 import type { RunProgress } from '../../../workflows/contracts';
 import type { TrainingRunResult } from '../../../workflows/run';
-import { longrl, type Proc } from '../../support/env';
+import { longrl, stopProcs, type Proc } from '../../support/env';
 
 /** A run small enough for a test (seconds), still with SFT, two phases and evaluation. */
 export const TINY_SETS = [
@@ -57,12 +57,7 @@ export class Workers {
   }
 
   async stop(): Promise<void> {
-    const procs = [...this.procs.values()];
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-    // Graceful drain first; a worker stuck past it is killed so no test leaves pollers behind.
-    const timer = setTimeout(() => procs.forEach((p) => p.child.kill('SIGKILL')), 20_000);
-    await Promise.all(procs.map((p) => p.exited()));
-    clearTimeout(timer);
+    await stopProcs([...this.procs.values()], 20_000);
     this.procs.clear();
   }
 }
