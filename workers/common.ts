@@ -118,7 +118,7 @@ export interface LongrlWorker {
   runUntil<R>(fn: Promise<R>): Promise<R>;
 }
 
-/** Several SDK workers of one process (the compute worker polls two queues), run and stopped together. */
+/** The SDK worker(s) of one process (the compute worker polls two queues), run and stopped together. */
 export class WorkerGroup implements LongrlWorker {
   constructor(readonly workers: readonly Worker[], readonly queues: readonly string[]) {}
   async run(): Promise<void> {
@@ -141,7 +141,3 @@ export class WorkerGroup implements LongrlWorker {
   }
 }
 
-/** One SDK worker as a LongrlWorker. */
-export function single(worker: Worker, queue: string): LongrlWorker {
-  return Object.assign(worker, { queues: [queue] }) as Worker & LongrlWorker;
-}

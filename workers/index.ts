@@ -1,4 +1,4 @@
-import { single, type LongrlWorker, type WorkerKind, type WorkerOptions } from './common';
+import { WorkerGroup, type LongrlWorker, type WorkerKind, type WorkerOptions } from './common';
 import { TASK_QUEUES } from '../infra/temporal/connection';
 import { createComputeWorker } from './compute';
 import { createJudgeWorker } from './judge';
@@ -10,10 +10,10 @@ export const WORKER_KINDS: readonly WorkerKind[] = ['orchestrator', 'compute', '
 export async function createWorker(kind: WorkerKind, opts: WorkerOptions): Promise<LongrlWorker> {
   switch (kind) {
     case 'orchestrator':
-      return single(await createOrchestratorWorker(opts), TASK_QUEUES.orchestrator);
+      return new WorkerGroup([await createOrchestratorWorker(opts)], [TASK_QUEUES.orchestrator]);
     case 'compute':
       return createComputeWorker(opts);
     case 'judge':
-      return single(await createJudgeWorker(opts), TASK_QUEUES.judge);
+      return new WorkerGroup([await createJudgeWorker(opts)], [TASK_QUEUES.judge]);
   }
 }
